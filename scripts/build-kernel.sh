@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Configure and build the guest kernel for $ARCH out of tree, in $OUT.
+#
+# The config is tinyconfig plus config/common.config, config/$ARCH.config
+# (and config/debug*.config with DEBUG=1), merged by the kernel's own
+# scripts/kconfig/merge_config.sh.  Any symbol a fragment asks for that the
+# final .config does not hold stops the build with its name.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+SRC=$(src_tree)
+[ -f "$SRC/Makefile" ] || die "no kernel tree at $SRC: run 'make tree' first"
+# shellcheck disable=SC2046
+set -- $(kmake_args)
+if [ "$ARCH" = powerpc ]; then
+	command -v powerpc64le-linux-gnu-gcc >/dev/null ||
+		die "powerpc64le-linux-gnu-gcc not found: install gcc-powerpc64le-linux-gnu (make deps ARCH=powerpc)"
+	cc=powerpc64le-linux-gnu-gcc
+	image=vmlinux
+else
+	cc=gcc
+	image=arch/x86/boot/bzImage
+fi
+if command -v ccache >/dev/null; then
+	export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+	# The tree's path is part of the objects (__FILE__); ccache may map it.
+	export CCACHE_BASEDIR=$BUILD
+	cc="ccache $cc"
+fi
+jobs=$(( $(nproc) + 1 ))
+
+frags=("$TOP/config/common.config" "$TOP/config/$ARCH.config")
+if [ "${DEBUG:-0}" = 1 ]; then
+	frags+=("$TOP/config/debug.config")
+	[ -f "$TOP/config/debug-$ARCH.config" ] && frags+=("$TOP/config/debug-$ARCH.config")
+fi
+
+mkdir -p "$OUT"
+start=$(date +%s)
+msg "configuring $ARCH in $OUT: tinyconfig + ${frags[*]##*/}"
+make -s -C "$SRC" O="$OUT" "$@" tinyconfig >"$OUT/config.log" 2>&1 ||
+	{ tail -20 "$OUT/config.log" >&2; die "make tinyconfig failed"; }
+cp "$OUT/.config" "$OUT/tiny.config"
+(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tiny.config" "${frags[@]}") \
+	>>"$OUT/config.log" 2>&1 || { tail -20 "$OUT/config.log" >&2; die "merge_config.sh failed"; }
+
+# merge_config only warns about a dropped symbol; here it is an error.
+missing=0
+for f in "${frags[@]}"; do
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*) sym=${line%%=*}; want=$line ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *}; want=$line ;;
+		*) continue ;;
+		esac
+		have=$(grep -E "^($sym=|# $sym is not set)" "$OUT/.config" || true)
+		if [ "$want" != "$have" ] && ! { [ -z "$have" ] && [ "${want#\# }" != "$want" ]; }; then
+			printf 'error: %s asks for %s, final .config has %s\n' "${f##*/}" "$want" "${have:-nothing}" >&2
+			missing=$((missing + 1))
+		fi
+	done <"$f"
+done
+[ "$missing" = 0 ] || die "$missing config symbol(s) dropped by Kconfig (see above; $OUT/config.log has merge_config's output)"
+
+msg "building $image with $jobs jobs ($cc); log in $OUT/build.log"
+if ! make -C "$SRC" O="$OUT" "$@" CC="$cc" -j"$jobs" "${image#arch/x86/boot/}" >"$OUT/build.log" 2>&1; then
+	grep -E 'error|Error' "$OUT/build.log" | head -20 >&2
+	die "kernel build failed (full log: $OUT/build.log)"
+fi
+warn=$(grep -c 'warning:' "$OUT/build.log" || true)
+[ "$warn" = 0 ] || msg "the build printed $warn compiler warnings (see $OUT/build.log)"
+ln -sf "$OUT/$image" "$OUT/kernel-image"
+msg "built $(make -s -C "$SRC" O="$OUT" "$@" kernelrelease 2>/dev/null) in $(elapsed "$start")"
