@@ -62,6 +62,7 @@ for f in "${frags[@]}"; do
 	done <"$f"
 done
 [ "$missing" = 0 ] || die "$missing config symbol(s) dropped by Kconfig (see above; $OUT/config.log has merge_config's output)"
+[ "${CONFIG_ONLY:-0}" = 1 ] && { msg "config checked: $OUT/.config"; exit 0; }
 
 msg "building $image with $jobs jobs ($cc); log in $OUT/build.log"
 if ! make -C "$SRC" O="$OUT" "$@" CC="$cc" -j"$jobs" "${image#arch/x86/boot/}" >"$OUT/build.log" 2>&1; then

@@ -1,0 +1,58 @@
+# Workbench for the speculative page fault series on Debian's Linux 6.12.
+# Every target is a thin wrapper around one script in scripts/.
+#
+# Variables: ARCH=x86_64|powerpc  BASE=1 (series not applied)  DEBUG=1
+# (lockdep, PROVE_RCU, DEBUG_VM, KASAN on x86)  SMP  MEM  CMD  CATEGORIES
+
+ARCH ?= x86_64
+export ARCH
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: help deps tree retree export build run shell check bench clean
+
+help:
+	@sed -n 's/^## //p' README.md 2>/dev/null || true
+	@echo "targets: deps tree retree export build run shell check bench clean"
+
+## make deps      install the packages the workbench needs (as root)
+deps:
+	$(S)/deps.sh
+
+## make tree      build/linux: base + patches/series, as a git tree to hack in
+tree: deps
+	$(S)/tree.sh
+
+## make retree    throw build/linux away and re-apply patches/
+retree: deps
+	rm -rf build/linux build/linux-base
+	git -C . worktree prune 2>/dev/null || true
+	$(S)/tree.sh
+
+## make export    regenerate patches/ from the commits in build/linux
+export:
+	$(S)/export.sh
+
+## make build     kernel + initramfs for ARCH
+build: tree
+	$(S)/build-kernel.sh
+	$(S)/build-initramfs.sh
+
+## make run       boot, print the kernel version and fault counters (or CMD='...')
+run: build
+	$(S)/boot.sh '$(if $(CMD),$(CMD),uname -a; vmstat-summary)'
+
+## make shell     boot to an interactive guest shell
+shell: build
+	$(S)/boot.sh
+
+## make check     checkpatch + build + boot + mm selftests; last line N passed, N failed
+check: deps
+	$(S)/check.sh
+
+## make bench     benchmarks, three modes in one boot (see bench/)
+bench: build
+	$(S)/bench.sh
+
+clean:
+	rm -rf build/out

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Build the guest's initramfs for $ARCH in $OUT/initramfs.cpio: busybox, bash
+# (run_vmtests.sh needs it), the mm selftests built from the patched tree,
+# the benchmarks in bench/, stress-ng (x86_64), and guest/init.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+SRC=$(src_tree)
+[ -f "$OUT/.config" ] || die "no kernel config in $OUT: run scripts/build-kernel.sh first"
+# shellcheck disable=SC2046
+set -- $(kmake_args)
+ROOT=$OUT/rootfs
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,lib,lib64,opt/mm,opt/bench,proc,sys,dev,tmp,etc}
+
+if [ "$ARCH" = powerpc ]; then
+	cross=powerpc64le-linux-gnu-
+	debarch=ppc64el
+	libdir=/usr/powerpc64le-linux-gnu/lib
+else
+	cross=
+	debarch=amd64
+	libdir=
+fi
+jobs=$(( $(nproc) + 1 ))
+start=$(date +%s)
+
+msg "installing kernel headers for the selftests"
+make -s -C "$SRC" O="$OUT" "$@" headers >"$OUT/headers.log" 2>&1 ||
+	{ tail "$OUT/headers.log" >&2; die "make headers failed"; }
+
+msg "building tools/testing/selftests/mm (static, ${cross:-native}); log in $OUT/selftests.log"
+st=$OUT/selftests/mm
+mkdir -p "$st"
+# -k: one test that does not build must not hide the others; they are listed.
+make -k -C "$SRC/tools/testing/selftests/mm" "$@" CROSS_COMPILE="$cross" \
+	OUTPUT="$st" KHDR_INCLUDES="-isystem $OUT/usr/include" \
+	LDFLAGS=-static -j"$jobs" >"$OUT/selftests.log" 2>&1 || true
+want=$(make -s -C "$SRC/tools/testing/selftests/mm" "$@" CROSS_COMPILE="$cross" \
+	OUTPUT="$st" --eval 'spf-list-tests: ; @echo $(notdir $(TEST_GEN_FILES))' spf-list-tests)
+nbuilt=0; notbuilt=()
+for t in $want; do
+	if [ -x "$st/$t" ]; then nbuilt=$((nbuilt + 1)); else notbuilt+=("$t"); fi
+done
+msg "selftests: $nbuilt built${notbuilt:+, not built: ${notbuilt[*]}}"
+[ "$nbuilt" -gt 0 ] || { tail -30 "$OUT/selftests.log" >&2; die "no mm selftest built"; }
+cp -a "$st"/. "$ROOT/opt/mm/"
+cp -a "$SRC"/tools/testing/selftests/mm/*.sh "$ROOT/opt/mm/"
+rm -rf "$ROOT/opt/mm"/*.o
+
+if [ -f "$TOP/bench/Makefile" ]; then
+	msg "building bench/"
+	make -s -C "$TOP/bench" CROSS_COMPILE="$cross" OUTPUT="$OUT/bench" >"$OUT/bench.log" 2>&1 ||
+		{ tail "$OUT/bench.log" >&2; die "bench/ does not build for $ARCH"; }
+	cp -a "$OUT/bench"/. "$ROOT/opt/bench/"
+	for f in "$TOP"/bench/*.sh "$TOP"/bench/spf-stat; do
+		[ -f "$f" ] && cp "$f" "$ROOT/opt/bench/"
+	done
+fi
+
+# Debian binaries for the guest: the host's for amd64, downloaded for ppc64el.
+debs=$BUILD/debs/$debarch
+fetch_debs() {
+	mkdir -p "$debs"
+	if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+		[ "$(id -u)" = 0 ] || die "need root to add the $debarch architecture to dpkg"
+		msg "adding dpkg architecture $debarch"
+		dpkg --add-architecture "$debarch"
+	fi
+	if ! apt-cache show "busybox-static:$debarch" >/dev/null 2>&1; then
+		msg "apt-get update for $debarch"
+		# A mirror mid-sync can fail one index; what matters is that the
+		# packages below can be found afterwards.
+		retry apt-get update -q >&2 || msg "apt-get update reported errors; trying the download anyway"
+	fi
+	(cd "$debs" && retry apt-get download -q "$@" >&2) ||
+		die "could not download $* for $debarch"
+	local d
+	for d in "$debs"/*.deb; do dpkg -x "$d" "$debs/root"; done
+}
+
+if [ "$ARCH" = powerpc ]; then
+	[ -x "$debs/root/bin/busybox" ] && [ -x "$debs/root/bin/bash" ] ||
+		fetch_debs "busybox-static:$debarch" "bash:$debarch" "libtinfo6:$debarch" "libc6:$debarch"
+	cp "$debs/root/bin/busybox" "$ROOT/bin/busybox"
+	cp "$debs/root/bin/bash" "$ROOT/bin/bash"
+	cp -a "$debs"/root/lib/powerpc64le-linux-gnu "$ROOT/lib/" 2>/dev/null ||
+		cp -a "$debs"/root/usr/lib/powerpc64le-linux-gnu "$ROOT/lib/"
+	cp -a "$debs"/root/usr/lib/powerpc64le-linux-gnu/. "$ROOT/lib/powerpc64le-linux-gnu/" 2>/dev/null || true
+	cp -a "$debs"/root/lib64/. "$ROOT/lib64/" 2>/dev/null || true
+	[ -e "$ROOT/lib64/ld64.so.2" ] || ln -sf /lib/powerpc64le-linux-gnu/ld64.so.2 "$ROOT/lib64/ld64.so.2"
+	msg "stress-ng is not in the ppc64le image (its ppc64el dependency chain is large)"
+else
+	[ -x /bin/busybox ] || die "/bin/busybox not found: install busybox-static"
+	cp /bin/busybox "$ROOT/bin/busybox"
+	# Dynamic host binaries with the libraries they need.
+	for b in /bin/bash /usr/bin/stress-ng; do
+		[ -x "$b" ] || { msg "$b not found, left out of the image"; continue; }
+		cp "$b" "$ROOT/bin/"
+		for l in $(ldd "$b" | grep -oE '/[^ ]+'); do
+			mkdir -p "$ROOT$(dirname "$l")"
+			cp -L "$l" "$ROOT$l"
+		done
+	done
+fi
+: "$libdir"
+ln -sf bash "$ROOT/bin/sh.bash"
+cp "$TOP/guest/init" "$ROOT/init"
+cp "$TOP/guest/vmstat-summary" "$ROOT/bin/"
+[ -d "$TOP/guest/bin" ] && cp "$TOP"/guest/bin/* "$ROOT/bin/"
+echo "root:x:0:0:root:/:/bin/sh" >"$ROOT/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$ROOT/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' >"$ROOT/etc/group"
+
+(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$OUT/initramfs.cpio"
+msg "initramfs: $(du -h "$OUT/initramfs.cpio" | cut -f1) in $(elapsed "$start")"

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# make check: checkpatch on the series, build, boot, run the mm selftests in
+# the guest, and judge the results.
+#
+# A failing test fails the check unless tests/known-failures-$ARCH.txt lists
+# it, and a listed test must also fail on the unpatched base: BASE=1 runs the
+# same tests on the base tree and checks exactly that.  A kernel warning,
+# BUG, oops, lockdep or KASAN report in the console fails the check too.
+# The last line is "N passed, N failed, N skipped".
+#
+# Environment: CATEGORIES (run_vmtests.sh -t categories), HASH_CATEGORIES
+# (ppc64le: a second boot with the hash MMU), CAT_TIMEOUT, TIMEOUT, SMP, MEM.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+if [ "$ARCH" = powerpc ]; then
+	CATEGORIES=${CATEGORIES:-"spf mmap gup_test madv_populate mremap cow hugevm mkdirty migration userfaultfd thp"}
+	HASH_CATEGORIES=${HASH_CATEGORIES-"spf mmap cow"}
+else
+	CATEGORIES=${CATEGORIES:-"spf mmap gup_test madv_populate mremap cow hugevm mkdirty migration userfaultfd thp"}
+	HASH_CATEGORIES=""
+fi
+CAT_TIMEOUT=${CAT_TIMEOUT:-900}
+known=$TOP/tests/known-failures-$ARCH.txt
+what="series"
+[ "${BASE:-0}" = 1 ] && what="base (series not applied)"
+start=$(date +%s)
+step() { printf '\n==== [%s] %s\n' "$1" "$2"; }
+
+step 1/4 "checkpatch --strict on patches/"
+"$TOP/scripts/tree.sh"
+cp_err=0
+cp_total=0
+for p in "$TOP"/patches/[0-9]*.patch; do
+	[ -e "$p" ] || { echo "(the series is empty)"; break; }
+	case "$p" in */0000-cover-letter.patch) continue ;; esac
+	out=$(cd "$TREE" && perl scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1 || true)
+	e=$(printf '%s\n' "$out" | grep -c ': ERROR:' || true)
+	w=$(printf '%s\n' "$out" | grep -c ': WARNING:' || true)
+	c=$(printf '%s\n' "$out" | grep -c ': CHECK:' || true)
+	printf '  %-70s %d errors, %d warnings, %d checks\n' "${p##*/}" "$e" "$w" "$c"
+	printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' | sed 's/^/      /' || true
+	cp_err=$((cp_err + e))
+	cp_total=$((cp_total + e + w + c))
+done
+[ "$cp_err" = 0 ] || die "checkpatch found $cp_err errors in patches/"
+
+step 2/4 "build $ARCH kernel and guest image from the $what"
+[ "${BASE:-0}" = 1 ] && BASE=1 "$TOP/scripts/tree.sh"
+"$TOP/scripts/build-kernel.sh"
+"$TOP/scripts/build-initramfs.sh"
+
+step 3/4 "boot and run mm selftests: $CATEGORIES"
+logs=()
+run_guest() { # name, categories, extra env
+	local name=$1 cats=$2 log=$OUT/check-$1.log
+	shift 2
+	logs+=("$name:$log")
+	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; rc=\$?; vmstat-summary; exit \$rc" || true
+}
+run_guest main "$CATEGORIES"
+if [ -n "$HASH_CATEGORIES" ]; then
+	step 3b/4 "second boot, hash MMU (disable_radix): $HASH_CATEGORIES"
+	run_guest hash "$HASH_CATEGORIES" MMU=hash
+fi
+
+step 4/4 "results ($what, $ARCH)"
+res=$(mktemp)
+trap 'rm -f "$res"' EXIT
+for l in "${logs[@]}"; do
+	name=${l%%:*}
+	log=${l#*:}
+	prefix=""
+	[ "$name" = main ] || prefix="$name/"
+	if ! grep -q '^SPF-RESULTS-END' "$log"; then
+		echo "$name fail ${prefix}guest: no results (crash, panic or timeout; see $log)" >>"$res"
+	else
+		sed -n '/^SPF-RESULTS-BEGIN/,/^SPF-RESULTS-END/p' "$log" |
+			awk -v p="$prefix" '$1 == "SPF-RESULT" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }
+			                    $1 == "SPF-TIME" { print p $2, "time", $3 }' >>"$res"
+	fi
+	# Kernel complaints anywhere in the console fail the run.
+	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|INFO: task .* blocked|rcu: INFO|self-detected stall|list_(add|del) corruption)' "$log" |
+		head -20 | while IFS= read -r k; do echo "kernel fail ${prefix}kernel log: ${k#*] }"; done >>"$res"
+done
+
+listed() { [ -f "$known" ] && sed 's/[[:space:]]*#.*//' "$known" | grep -qxF "$1"; }
+pass=0 fail=0 skip=0 tolerated=0
+echo
+printf '%-16s %6s %6s %6s %8s\n' category pass fail skip seconds
+awk '{ c = $1; if ($2 == "time") t[c] = $3; else { n[c, $2]++; seen[c] = 1 } }
+     END { for (c in seen) printf "%-16s %6d %6d %6d %8s\n", c, n[c, "pass"], n[c, "fail"], n[c, "skip"], (c in t ? t[c] : "-") }' "$res" | sort
+echo
+failed_list=()
+while read -r cat v name; do
+	case "$v" in
+	pass) pass=$((pass + 1)) ;;
+	skip) skip=$((skip + 1)) ;;
+	fail)
+		if listed "$name"; then
+			tolerated=$((tolerated + 1))
+			echo "KNOWN FAIL  $name"
+		else
+			fail=$((fail + 1))
+			failed_list+=("$name")
+			echo "FAIL        $name"
+		fi ;;
+	esac
+done < <(grep -v ' time ' "$res")
+
+if [ "${BASE:-0}" = 1 ]; then
+	# Every listed known failure must fail on the base as well.
+	stale=0
+	if [ -f "$known" ]; then
+		while IFS= read -r entry; do
+			entry=$(printf '%s' "$entry" | sed 's/[[:space:]]*#.*//')
+			[ -n "$entry" ] || continue
+			if grep -v ' time ' "$res" | awk '{ $1 = ""; v = $2; $2 = ""; sub(/^ +/, ""); print v, $0 }' | grep -qxF "fail $entry"; then
+				echo "verified: '$entry' fails on the base too"
+			else
+				echo "STALE: '$entry' is listed as a known failure but does not fail on the base"
+				stale=$((stale + 1))
+			fi
+		done <"$known"
+	fi
+	echo "base: $pass passed, $((fail + tolerated)) failed, $skip skipped in $(elapsed "$start")"
+	[ "$stale" = 0 ] || die "$stale known failure(s) do not fail on the base: fix $known"
+	echo "known-failure list verified against the base"
+	exit 0
+fi
+
+echo "checkpatch: $cp_total warnings/checks in total, 0 errors"
+[ "$tolerated" = 0 ] || echo "$tolerated known failures tolerated (they fail on the base too: $known), counted as skipped"
+echo "$ARCH $what, $(elapsed "$start")"
+echo "$pass passed, $fail failed, $((skip + tolerated)) skipped"
+[ "$fail" = 0 ]
