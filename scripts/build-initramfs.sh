@@ -105,6 +105,9 @@ else
 fi
 : "$libdir"
 ln -sf bash "$ROOT/bin/sh.bash"
+# Tests such as va_high_addr_switch.sh read the kernel's config from /boot.
+mkdir -p "$ROOT/boot"
+cp "$OUT/.config" "$ROOT/boot/config-$(make -s -C "$SRC" O="$OUT" "$@" kernelrelease)"
 cp "$TOP/guest/init" "$ROOT/init"
 cp "$TOP/guest/vmstat-summary" "$ROOT/bin/"
 [ -d "$TOP/guest/bin" ] && cp "$TOP"/guest/bin/* "$ROOT/bin/"
