@@ -34,6 +34,8 @@ retry() {
 # The build flavour names one output directory: arch, base or series, debug.
 flavour() {
 	local f=$ARCH
+	# Another tree (TREE=...) builds apart from the series' tree.
+	[ "$TREE" = "$BUILD/linux" ] || f=$(basename "$TREE")-$f
 	[ "${BASE:-0}" = 1 ] && f=$f-base
 	[ "${DEBUG:-0}" = 1 ] && f=$f-debug
 	echo "$f"

@@ -73,7 +73,14 @@ apply_series() {
 }
 
 mkdir -p "$BUILD"
-if [ -d "$TREE/.git" ]; then
+if [ "$TREE" != "$BUILD/linux" ]; then
+	# TREE=... names another tree (e.g. a git worktree of a topic branch):
+	# use it as it is; it is not compared with patches/.
+	[ -f "$TREE/Makefile" ] || die "TREE=$TREE is not a kernel tree"
+	msg "using TREE=$TREE as it is (not checked against patches/)"
+	exit 0
+fi
+if [ -e "$TREE/.git" ]; then
 	"$TOP/scripts/export.sh" --verify ||
 		die "build/linux does not match patches/: 'make export' saves the tree's commits into patches/, 'make retree' discards the tree and re-applies patches/"
 	msg "using existing tree $TREE ($(git_t rev-list --count "$BASE_TAG"..HEAD) patches above base)"
