@@ -22,7 +22,8 @@ else
 	image=arch/x86/boot/bzImage
 fi
 if command -v ccache >/dev/null; then
-	export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
+	# Outside build/, so that a fresh clone (CI) on this machine reuses it.
+	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spf-workbench-ccache}
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 	# The tree's path is part of the objects (__FILE__); ccache may map it.
 	export CCACHE_BASEDIR=$BUILD
