@@ -32,6 +32,9 @@ fi
 jobs=$(( $(nproc) + 1 ))
 
 frags=("$TOP/config/common.config" "$TOP/config/$ARCH.config")
+if grep -q '^config SPECULATIVE_PAGE_FAULT$' "$SRC/mm/Kconfig"; then
+	frags+=("$TOP/config/spf.config")
+fi
 if [ "${DEBUG:-0}" = 1 ]; then
 	frags+=("$TOP/config/debug.config")
 	[ -f "$TOP/config/debug-$ARCH.config" ] && frags+=("$TOP/config/debug-$ARCH.config")
