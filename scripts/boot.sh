@@ -16,6 +16,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 SMP=${SMP:-2}
+APPEND=${APPEND:-}
 MEM=${MEM:-2G}
 TIMEOUT=${TIMEOUT:-1800}
 LOG=${LOG:-$OUT/console.log}

@@ -25,6 +25,39 @@ fi
 jobs=$(( $(nproc) + 1 ))
 start=$(date +%s)
 
+# Debian binaries for the guest: the host's for amd64, downloaded for ppc64el.
+debs=$BUILD/debs/$debarch
+fetch_debs() {
+	mkdir -p "$debs"
+	if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
+		[ "$(id -u)" = 0 ] || die "need root to add the $debarch architecture to dpkg"
+		msg "adding dpkg architecture $debarch"
+		dpkg --add-architecture "$debarch"
+	fi
+	if ! apt-cache show "busybox-static:$debarch" >/dev/null 2>&1; then
+		msg "apt-get update for $debarch"
+		# A mirror mid-sync can fail one index; what matters is that the
+		# packages below can be found afterwards.
+		retry apt-get update -q >&2 || msg "apt-get update reported errors; trying the download anyway"
+	fi
+	(cd "$debs" && retry apt-get download -q "$@" >&2) ||
+		die "could not download $* for $debarch"
+	local d
+	for d in "$debs"/*.deb; do dpkg -x "$d" "$debs/root"; done
+}
+
+st_cflags=
+st_ldflags=-static
+if [ "$ARCH" = powerpc ]; then
+	# libnuma for the cross-built selftests (migration, ksm_tests, ...):
+	# unpacked from Debian's ppc64el packages, as busybox and bash are.
+	[ -f "$debs/root/usr/lib/powerpc64le-linux-gnu/libnuma.a" ] && [ -x "$debs/root/bin/bash" ] ||
+		fetch_debs "busybox-static:$debarch" "bash:$debarch" "libtinfo6:$debarch" "libc6:$debarch" \
+			"libnuma-dev:$debarch" "libnuma1:$debarch"
+	st_cflags="-I$debs/root/usr/include"
+	st_ldflags="-static -L$debs/root/usr/lib/powerpc64le-linux-gnu"
+fi
+
 msg "installing kernel headers for the selftests"
 make -s -C "$SRC" O="$OUT" "$@" headers >"$OUT/headers.log" 2>&1 ||
 	{ tail "$OUT/headers.log" >&2; die "make headers failed"; }
@@ -35,7 +68,7 @@ mkdir -p "$st"
 # -k: one test that does not build must not hide the others; they are listed.
 make -k -C "$SRC/tools/testing/selftests/mm" "$@" CROSS_COMPILE="$cross" \
 	OUTPUT="$st" KHDR_INCLUDES="-isystem $OUT/usr/include" \
-	LDFLAGS=-static -j"$jobs" >"$OUT/selftests.log" 2>&1 || true
+	EXTRA_CFLAGS="$st_cflags" LDFLAGS="$st_ldflags" -j"$jobs" >"$OUT/selftests.log" 2>&1 || true
 want=$(make -s -C "$SRC/tools/testing/selftests/mm" "$@" CROSS_COMPILE="$cross" \
 	OUTPUT="$st" --eval 'spf-list-tests: ; @echo $(notdir $(TEST_GEN_FILES))' spf-list-tests)
 nbuilt=0; notbuilt=()
@@ -58,30 +91,7 @@ if [ -f "$TOP/bench/Makefile" ]; then
 	done
 fi
 
-# Debian binaries for the guest: the host's for amd64, downloaded for ppc64el.
-debs=$BUILD/debs/$debarch
-fetch_debs() {
-	mkdir -p "$debs"
-	if ! dpkg --print-foreign-architectures | grep -qx "$debarch"; then
-		[ "$(id -u)" = 0 ] || die "need root to add the $debarch architecture to dpkg"
-		msg "adding dpkg architecture $debarch"
-		dpkg --add-architecture "$debarch"
-	fi
-	if ! apt-cache show "busybox-static:$debarch" >/dev/null 2>&1; then
-		msg "apt-get update for $debarch"
-		# A mirror mid-sync can fail one index; what matters is that the
-		# packages below can be found afterwards.
-		retry apt-get update -q >&2 || msg "apt-get update reported errors; trying the download anyway"
-	fi
-	(cd "$debs" && retry apt-get download -q "$@" >&2) ||
-		die "could not download $* for $debarch"
-	local d
-	for d in "$debs"/*.deb; do dpkg -x "$d" "$debs/root"; done
-}
-
 if [ "$ARCH" = powerpc ]; then
-	[ -x "$debs/root/bin/busybox" ] && [ -x "$debs/root/bin/bash" ] ||
-		fetch_debs "busybox-static:$debarch" "bash:$debarch" "libtinfo6:$debarch" "libc6:$debarch"
 	cp "$debs/root/bin/busybox" "$ROOT/bin/busybox"
 	cp "$debs/root/bin/bash" "$ROOT/bin/bash"
 	cp -a "$debs"/root/lib/powerpc64le-linux-gnu "$ROOT/lib/" 2>/dev/null ||

@@ -4,7 +4,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(gcc make libc6-dev bc bison flex libelf-dev libssl-dev perl python3 git cpio xz-utils
+pkgs=(gcc make libc6-dev libnuma-dev bc bison flex libelf-dev libssl-dev perl python3 git cpio xz-utils
 	rsync ccache busybox-static bash python3-ply python3-git qemu-system-x86 stress-ng gawk gnuplot-nox
 	"$BASE_PKG=$BASE_VERSION")
 if [ "$ARCH" = powerpc ]; then
