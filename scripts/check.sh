@@ -86,8 +86,9 @@ for l in "${logs[@]}"; do
 		head -20 | while IFS= read -r k; do echo "kernel fail ${prefix}kernel log: ${k#*] }"; done >>"$res"
 done
 
-listed() { [ -f "$known" ] && sed 's/[[:space:]]*#.*//' "$known" | grep -qxF "$1"; }
-pass=0 fail=0 skip=0 tolerated=0
+listed() { [ -f "$1" ] && sed 's/[[:space:]]*#.*//' "$1" | grep -qxF "$2"; }
+flakyfile=$TOP/tests/flaky-$ARCH.txt
+pass=0 fail=0 skip=0 tolerated=0 flaky=0
 echo
 printf '%-16s %6s %6s %6s %8s\n' category pass fail skip seconds
 awk '{ c = $1; if ($2 == "time") t[c] = $3; else { n[c, $2]++; seen[c] = 1 } }
@@ -99,9 +100,12 @@ while read -r cat v name; do
 	pass) pass=$((pass + 1)) ;;
 	skip) skip=$((skip + 1)) ;;
 	fail)
-		if listed "$name"; then
+		if listed "$known" "$name"; then
 			tolerated=$((tolerated + 1))
 			echo "KNOWN FAIL  $name"
+		elif listed "$flakyfile" "$name"; then
+			flaky=$((flaky + 1))
+			echo "FLAKY       $name ($(grep -F "$name" "$flakyfile" | sed -n 's/.*# *//p' | head -1))"
 		else
 			fail=$((fail + 1))
 			failed_list+=("$name")
@@ -134,5 +138,6 @@ fi
 echo "checkpatch: $cp_total warnings/checks in total, 0 errors"
 [ "$tolerated" = 0 ] || echo "$tolerated known failures tolerated (they fail on the base too: $known), counted as skipped"
 echo "$ARCH $what, $(elapsed "$start")"
-echo "$pass passed, $fail failed, $((skip + tolerated)) skipped"
+[ "$flaky" = 0 ] || echo "$flaky known-flaky tests failed this time (listed in $flakyfile), counted as skipped"
+echo "$pass passed, $fail failed, $((skip + tolerated + flaky)) skipped"
 [ "$fail" = 0 ]
