@@ -23,7 +23,7 @@ else
 fi
 if command -v ccache >/dev/null; then
 	# Outside build/, so that a fresh clone (CI) on this machine reuses it.
-	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spf-workbench-ccache}
+	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/spf-workbench-ccache}
 	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 	# The tree's path is part of the objects (__FILE__); ccache may map it.
 	export CCACHE_BASEDIR=$BUILD
