@@ -27,7 +27,8 @@ if [ "$ARCH" = powerpc ]; then
 	command -v qemu-system-ppc64 >/dev/null || die "qemu-system-ppc64 not found: install qemu-system-ppc"
 	qemu=(qemu-system-ppc64 -M pseries -cpu power9)
 	console=hvc0
-	[ "${MMU:-radix}" = hash ] && APPEND="${APPEND:-} disable_radix"
+	# tinyconfig leaves PPC_RADIX_MMU_DEFAULT off: ask for the MMU explicitly.
+	if [ "${MMU:-radix}" = hash ]; then APPEND="$APPEND disable_radix"; else APPEND="$APPEND disable_radix=no"; fi
 	# Two NUMA nodes, for the migration tests.
 	half=$(( ${MEM%G} * 512 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"
