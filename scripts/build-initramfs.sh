@@ -16,11 +16,9 @@ mkdir -p "$ROOT"/{bin,sbin,usr/bin,lib,lib64,opt/mm,opt/bench,proc,sys,dev,tmp,e
 if [ "$ARCH" = powerpc ]; then
 	cross=powerpc64le-linux-gnu-
 	debarch=ppc64el
-	libdir=/usr/powerpc64le-linux-gnu/lib
 else
 	cross=
 	debarch=amd64
-	libdir=
 fi
 jobs=$(( $(nproc) + 1 ))
 start=$(date +%s)
@@ -113,7 +111,6 @@ else
 		done
 	done
 fi
-: "$libdir"
 ln -sf bash "$ROOT/bin/sh.bash"
 # Tests such as va_high_addr_switch.sh read the kernel's config from /boot.
 mkdir -p "$ROOT/boot"

@@ -49,7 +49,6 @@ done
 [ "$cp_err" = 0 ] || die "checkpatch found $cp_err errors in patches/"
 
 step 2/4 "build $ARCH kernel and guest image from the $what"
-[ "${BASE:-0}" = 1 ] && BASE=1 "$TOP/scripts/tree.sh"
 "$TOP/scripts/build-kernel.sh"
 "$TOP/scripts/build-initramfs.sh"
 
