@@ -46,7 +46,9 @@ msg "configuring $ARCH in $OUT: tinyconfig + ${frags[*]##*/}"
 make -s -C "$SRC" O="$OUT" "$@" tinyconfig >"$OUT/config.log" 2>&1 ||
 	{ tail -20 "$OUT/config.log" >&2; die "make tinyconfig failed"; }
 cp "$OUT/.config" "$OUT/tiny.config"
-(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tiny.config" "${frags[@]}") \
+# merge_config.sh runs make from the environment: pass ARCH and
+# CROSS_COMPILE there, or compiler-dependent symbols come from the host gcc.
+(cd "$OUT" && env "$@" "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tiny.config" "${frags[@]}") \
 	>>"$OUT/config.log" 2>&1 || { tail -20 "$OUT/config.log" >&2; die "merge_config.sh failed"; }
 
 # merge_config only warns about a dropped symbol; here it is an error.

@@ -110,6 +110,11 @@ while read -r cat v name; do
 			fail=$((fail + 1))
 			failed_list+=("$name")
 			echo "FAIL        $name"
+			# The test's own failure lines, as run-tests kept them.
+			for l in "${logs[@]}"; do
+				grep -F "SPF-DETAIL $name | " "${l#*:}" | cut -c1-200 |
+					sed 's/^SPF-DETAIL .* | /              /' || true
+			done
 		fi ;;
 	esac
 done < <(grep -v ' time ' "$res")
