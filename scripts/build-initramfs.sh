@@ -84,7 +84,7 @@ if [ -f "$TOP/bench/Makefile" ]; then
 	make -s -C "$TOP/bench" CROSS_COMPILE="$cross" OUTPUT="$OUT/bench" >"$OUT/bench.log" 2>&1 ||
 		{ tail "$OUT/bench.log" >&2; die "bench/ does not build for $ARCH"; }
 	cp -a "$OUT/bench"/. "$ROOT/opt/bench/"
-	for f in "$TOP"/bench/*.sh "$TOP"/bench/spf-stat; do
+	for f in "$TOP"/bench/*.sh "$TOP"/bench/spf-stat "$TOP"/bench/xz-bench; do
 		[ -f "$f" ] && cp "$f" "$ROOT/opt/bench/"
 	done
 fi
@@ -102,9 +102,14 @@ else
 	[ -x /bin/busybox ] || die "/bin/busybox not found: install busybox-static"
 	cp /bin/busybox "$ROOT/bin/busybox"
 	# Dynamic host binaries with the libraries they need.
-	for b in /bin/bash /usr/bin/stress-ng; do
+	# xz (multi-threaded, -T) is the benchmarks' real program; it lives in
+	# /usr/bin so that busybox's decompress-only xz applet does not hide it.
+	for b in /bin/bash /usr/bin/stress-ng /usr/bin/xz; do
 		[ -x "$b" ] || { msg "$b not found, left out of the image"; continue; }
-		cp "$b" "$ROOT/bin/"
+		case $b in
+		/usr/bin/xz) mkdir -p "$ROOT/usr/bin"; cp "$b" "$ROOT/usr/bin/" ;;
+		*) cp "$b" "$ROOT/bin/" ;;
+		esac
 		for l in $(ldd "$b" | grep -oE '/[^ ]+'); do
 			mkdir -p "$ROOT$(dirname "$l")"
 			cp -L "$l" "$ROOT$l"
