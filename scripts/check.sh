@@ -86,6 +86,14 @@ for l in "${logs[@]}"; do
 		head -20 | while IFS= read -r k; do echo "kernel fail ${prefix}kernel log: ${k#*] }"; done >>"$res"
 done
 
+# The failed test's own failure lines, as run-tests kept them.
+print_detail() {
+	local l
+	for l in "${logs[@]}"; do
+		grep -F "SPF-DETAIL $1 | " "${l#*:}" | cut -c1-200 |
+			sed 's/^SPF-DETAIL .* | /              /' || true
+	done
+}
 listed() { [ -f "$1" ] && sed 's/[[:space:]]*#.*//' "$1" | grep -qxF "$2"; }
 flakyfile=$TOP/tests/flaky-$ARCH.txt
 pass=0 fail=0 skip=0 tolerated=0 flaky=0
@@ -106,15 +114,12 @@ while read -r cat v name; do
 		elif listed "$flakyfile" "$name"; then
 			flaky=$((flaky + 1))
 			echo "FLAKY       $name ($(grep -F "$name" "$flakyfile" | sed -n 's/.*# *//p' | head -1))"
+			print_detail "$name"
 		else
 			fail=$((fail + 1))
 			failed_list+=("$name")
 			echo "FAIL        $name"
-			# The test's own failure lines, as run-tests kept them.
-			for l in "${logs[@]}"; do
-				grep -F "SPF-DETAIL $name | " "${l#*:}" | cut -c1-200 |
-					sed 's/^SPF-DETAIL .* | /              /' || true
-			done
+			print_detail "$name"
 		fi ;;
 	esac
 done < <(grep -v ' time ' "$res")
