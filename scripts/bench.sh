@@ -3,12 +3,16 @@
 # vm.speculative_page_fault, interleaved), and write the report to
 # bench/results/<arch>-<date>.md with a PNG plot beside it.
 #
-# Environment: BENCH_ARGS (arguments for run-bench.sh, default "-r 5 -d 3"),
+# Environment: BENCH_ARGS (arguments for run-bench.sh, default "-r 5 -d 3",
+# plus "-c 'xz=xz-bench @N@'" on x86_64),
 # SMP (guest vCPUs, default 2), MEM, TIMEOUT.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-BENCH_ARGS=${BENCH_ARGS:-"-r 5 -d 3"}
+# x86_64 also times the real program, xz -T (its image carries xz).
+default_args="-r 5 -d 3"
+[ "$ARCH" = x86_64 ] && default_args="$default_args -c 'xz=xz-bench @N@'"
+BENCH_ARGS=${BENCH_ARGS:-$default_args}
 SMP=${SMP:-2}
 TIMEOUT=${TIMEOUT:-10800}
 export SMP TIMEOUT

@@ -5,7 +5,7 @@
 #                       with the command's exit status
 #   boot.sh             interactive shell on the console (Ctrl-A X quits)
 #
-# Environment: SMP (vCPUs, default 2), MEM (default 2G), TIMEOUT (seconds,
+# Environment: SMP (vCPUs, default 2), MEM (default 2G, 4G with DEBUG=1), TIMEOUT (seconds,
 # default 1800), APPEND (extra kernel parameters), MMU=hash (ppc64le: hash
 # MMU instead of radix), ICOUNT=1 (instruction-counted time, see README),
 # LOG (console log file, default $OUT/console.log).
@@ -17,7 +17,9 @@ set -eu
 
 SMP=${SMP:-2}
 APPEND=${APPEND:-}
-MEM=${MEM:-2G}
+# A debug kernel (KASAN shadow, DEBUG_PAGEALLOC) leaves too little of 2G
+# for mremap_test's 2GB mappings: give it 4G unless told otherwise.
+if [ "${DEBUG:-0}" = 1 ]; then MEM=${MEM:-4G}; else MEM=${MEM:-2G}; fi
 TIMEOUT=${TIMEOUT:-1800}
 LOG=${LOG:-$OUT/console.log}
 [ -e "$OUT/kernel-image" ] || die "no kernel in $OUT: run 'make build' (or make run) first"
