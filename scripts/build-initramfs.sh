@@ -101,18 +101,14 @@ if [ "$ARCH" = powerpc ]; then
 else
 	[ -x /bin/busybox ] || die "/bin/busybox not found: install busybox-static"
 	cp /bin/busybox "$ROOT/bin/busybox"
-	# Dynamic host binaries with the libraries they need.
-	# xz (multi-threaded, -T) is the benchmarks' real program; it lives in
-	# /usr/bin so that busybox's decompress-only xz applet does not hide it.
+	# Dynamic host binaries and the libraries they need, each at its host
+	# path.  xz (multi-threaded, -T) is the benchmarks' real program: in
+	# /usr/bin, busybox's decompress-only xz applet in /bin does not hide it.
 	for b in /bin/bash /usr/bin/stress-ng /usr/bin/xz; do
 		[ -x "$b" ] || { msg "$b not found, left out of the image"; continue; }
-		case $b in
-		/usr/bin/xz) mkdir -p "$ROOT/usr/bin"; cp "$b" "$ROOT/usr/bin/" ;;
-		*) cp "$b" "$ROOT/bin/" ;;
-		esac
-		for l in $(ldd "$b" | grep -oE '/[^ ]+'); do
-			mkdir -p "$ROOT$(dirname "$l")"
-			cp -L "$l" "$ROOT$l"
+		for f in "$b" $(ldd "$b" | grep -oE '/[^ ]+'); do
+			mkdir -p "$ROOT$(dirname "$f")"
+			cp -L "$f" "$ROOT$f"
 		done
 	done
 fi
