@@ -67,8 +67,10 @@ fi
 
 start=$(date +%s)
 set +e
+# tr is line-buffered (stdbuf -oL) so that the console shows as the guest
+# prints it; without it a run printed nothing until 4 KiB had gathered.
 timeout --foreground -k 10 "$TIMEOUT" "${qemu[@]}" "${args[@]}" -display none -nodefaults \
-	-serial stdio -monitor none </dev/null 2>&1 | tr -d '\r' | tee "$LOG"
+	-serial stdio -monitor none </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$LOG"
 qrc=${PIPESTATUS[0]}
 set -e
 rc=$(sed -n 's/^SPF-GUEST-EXIT: \([0-9]*\)$/\1/p' "$LOG" | tail -1)
