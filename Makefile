@@ -9,7 +9,7 @@ export ARCH
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree retree export build run shell check bench clean
+.PHONY: help deps tree retree export build run shell check configs bench clean
 
 help:
 	@sed -n 's/^## //p' README.md 2>/dev/null || true
@@ -49,6 +49,10 @@ shell: build
 ## make check     checkpatch + build + boot + mm selftests; last line N passed, N failed
 check: deps
 	$(S)/check.sh
+
+## make configs   build what the series touches on a matrix of configs, W=1 (BASE=1 records the base's warnings)
+configs: deps
+	$(S)/configs.sh
 
 ## make bench     benchmarks, three modes in one boot (see bench/)
 bench: build

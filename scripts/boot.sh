@@ -60,6 +60,8 @@ fi
 
 args=(-smp "$SMP" -m "$MEM" "${numa[@]}" -kernel "$OUT/kernel-image" -initrd "$initrd"
 	-append "console=$console panic=-1 loglevel=6 $APPEND" -no-reboot)
+# Only TCG for now; the choice is recorded for the check summary and reports.
+echo tcg >"$OUT/accel"
 msg "booting $(basename "$(readlink -f "$OUT/kernel-image")") from $OUT: $ARCH, $SMP vCPUs, $MEM, TCG${ICOUNT:+ icount}; timeout ${TIMEOUT}s"
 if [ "$interactive" = 1 ]; then
 	exec "${qemu[@]}" "${args[@]}" -nographic

@@ -43,12 +43,17 @@ fi
 mkdir -p "$OUT"
 start=$(date +%s)
 msg "configuring $ARCH in $OUT: tinyconfig + ${frags[*]##*/}"
+# No file in $OUT may be named after a make target: "make tinyconfig" runs
+# the pattern rule %.config for tiny.config, and a file of that name in the
+# object tree (earlier workbench versions left one) makes it skip the
+# kernel's tiny fragment, so a later build got another config than the first.
+rm -f "$OUT/tiny.config"
 make -s -C "$SRC" O="$OUT" "$@" tinyconfig >"$OUT/config.log" 2>&1 ||
 	{ tail -20 "$OUT/config.log" >&2; die "make tinyconfig failed"; }
-cp "$OUT/.config" "$OUT/tiny.config"
+cp "$OUT/.config" "$OUT/tinyconfig.base"
 # merge_config.sh runs make from the environment: pass ARCH and
 # CROSS_COMPILE there, or compiler-dependent symbols come from the host gcc.
-(cd "$OUT" && env "$@" "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tiny.config" "${frags[@]}") \
+(cd "$OUT" && env "$@" "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tinyconfig.base" "${frags[@]}") \
 	>>"$OUT/config.log" 2>&1 || { tail -20 "$OUT/config.log" >&2; die "merge_config.sh failed"; }
 
 # merge_config only warns about a dropped symbol; here it is an error.
@@ -68,6 +73,24 @@ for f in "${frags[@]}"; do
 	done <"$f"
 done
 [ "$missing" = 0 ] || die "$missing config symbol(s) dropped by Kconfig (see above; $OUT/config.log has merge_config's output)"
+
+# The config's identity: a hash of its CONFIG_ lines, which every check
+# summary and bench report carries.  config/expected/<flavour>.config is
+# the recorded config of a flavour; a difference is printed, so that a
+# changed fragment or Kconfig shows up in the log and not only in numbers.
+grep '^CONFIG_' "$OUT/.config" | sort >"$OUT/config.final"
+sha256sum <"$OUT/config.final" | cut -c1-12 >"$OUT/config.hash"
+expected=$TOP/config/expected/$(flavour).config
+if [ -f "$expected" ]; then
+	if diff -u "$expected" "$OUT/config.final" >"$OUT/config.diff"; then
+		msg "config $(cat "$OUT/config.hash") is the recorded config/expected/${expected##*/}"
+	else
+		msg "warning: config $(cat "$OUT/config.hash") differs from config/expected/${expected##*/}:"
+		grep '^[-+]CONFIG' "$OUT/config.diff" | head -40 >&2
+	fi
+else
+	msg "config $(cat "$OUT/config.hash") (no config/expected/${expected##*/} to compare with)"
+fi
 [ "${CONFIG_ONLY:-0}" = 1 ] && { msg "config checked: $OUT/.config"; exit 0; }
 
 msg "building $image with $jobs jobs ($cc); log in $OUT/build.log"

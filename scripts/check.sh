@@ -31,16 +31,23 @@ step() { printf '\n==== [%s] %s\n' "$1" "$2"; }
 
 step 1/4 "checkpatch --strict on patches/"
 "$TOP/scripts/tree.sh"
+# CHECKPATCH: the checkpatch to run (path in the tree, or absolute); the
+# workbench's own test points it at one that fails.
+CHECKPATCH=${CHECKPATCH:-scripts/checkpatch.pl}
 cp_err=0
 cp_total=0
 for p in "$TOP"/patches/[0-9]*.patch; do
 	[ -e "$p" ] || { echo "(the series is empty)"; break; }
 	case "$p" in */0000-cover-letter.patch) continue ;; esac
 	# /usr/bin first: spdxcheck.py wants the python3 that has Debian's ply and git.
-	out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1 || true)
-	e=$(printf '%s\n' "$out" | grep -c ': ERROR:' || true)
-	w=$(printf '%s\n' "$out" | grep -c ': WARNING:' || true)
-	c=$(printf '%s\n' "$out" | grep -c ': CHECK:' || true)
+	# Not --terse: it drops the "total:" line, the proof that checkpatch ran.
+	out=$(cd "$TREE" && PATH=/usr/bin:$PATH perl "$CHECKPATCH" --strict --emacs --show-types "$p" 2>&1) || true
+	total=$(printf '%s\n' "$out" | grep -E '^total: [0-9]+ errors, [0-9]+ warnings, [0-9]+ checks' | tail -1)
+	[ -n "$total" ] ||
+		die "checkpatch did not check ${p##*/}: no 'total:' line in its output (last line: '$(printf '%s\n' "$out" | tail -1)')"
+	# shellcheck disable=SC2086
+	set -- $total
+	e=$2 w=$4 c=$6
 	printf '  %-70s %d errors, %d warnings, %d checks\n' "${p##*/}" "$e" "$w" "$c"
 	printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' | sed 's/^/      /' || true
 	cp_err=$((cp_err + e))
@@ -54,11 +61,17 @@ step 2/4 "build $ARCH kernel and guest image from the $what"
 
 step 3/4 "boot and run mm selftests: $CATEGORIES"
 logs=()
+bootfail=()
 run_guest() { # name, categories, extra env
-	local name=$1 cats=$2 log=$OUT/check-$1.log
+	local name=$1 cats=$2 log=$OUT/check-$1.log rc=0
 	shift 2
 	logs+=("$name:$log")
-	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; rc=\$?; vmstat-summary; exit \$rc" || true
+	# Nothing of an earlier run may be judged as this one's.
+	rm -f "$log"
+	# The guest command exits 0 once the tests ran: their verdict is in the
+	# results block, so any other boot status is a failure of the boot.
+	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; echo SPF-RUN-TESTS-STATUS: \$?; vmstat-summary; echo SPF-TAINTED: \$(cat /proc/sys/kernel/tainted); exit 0" || rc=$?
+	[ "$rc" = 0 ] || bootfail+=("$name: boot.sh exited with status $rc (see $log)")
 }
 run_guest main "$CATEGORIES"
 if [ -n "$HASH_CATEGORIES" ]; then
@@ -74,6 +87,10 @@ for l in "${logs[@]}"; do
 	log=${l#*:}
 	prefix=""
 	[ "$name" = main ] || prefix="$name/"
+	if [ ! -f "$log" ]; then
+		echo "$name fail ${prefix}guest: no console log $log (the boot did not start)" >>"$res"
+		continue
+	fi
 	if ! grep -q '^SPF-RESULTS-END' "$log"; then
 		echo "$name fail ${prefix}guest: no results (crash, panic or timeout; see $log)" >>"$res"
 	else
@@ -81,9 +98,22 @@ for l in "${logs[@]}"; do
 			awk -v p="$prefix" '$1 == "SPF-RESULT" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }
 			                    $1 == "SPF-TIME" { print p $2, "time", $3 }' >>"$res"
 	fi
-	# Kernel complaints anywhere in the console fail the run.
-	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|INFO: task .* blocked|rcu: INFO|self-detected stall|list_(add|del) corruption)' "$log" |
+	# The kernel's taint flags at the end: a WARN, an oops or a lockdep
+	# report sets one even if its text did not reach the console.
+	taint=$(sed -n 's/^SPF-TAINTED: \([0-9]*\)$/\1/p' "$log" | tail -1)
+	if [ -z "$taint" ]; then
+		echo "kernel fail ${prefix}kernel: the guest did not report /proc/sys/kernel/tainted" >>"$res"
+	elif [ "$taint" != 0 ]; then
+		echo "kernel fail ${prefix}kernel: tainted ($taint) at the end of the run" >>"$res"
+	fi
+	# Kernel complaints fail the run.  A kernel line may start anywhere in a
+	# console line (a test's output interleaves with it), so its timestamp
+	# is looked for anywhere, not only at the start.
+	grep -E '\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|INFO: task .* blocked|rcu: INFO|self-detected stall|list_(add|del) corruption)' "$log" |
 		head -20 | while IFS= read -r k; do echo "kernel fail ${prefix}kernel log: ${k#*] }"; done >>"$res"
+done
+for b in "${bootfail[@]}"; do
+	echo "boot fail ${b%%:*}/boot: ${b#*: }" >>"$res"
 done
 
 # The failed test's own failure lines, as run-tests kept them.
@@ -146,6 +176,7 @@ if [ "${BASE:-0}" = 1 ]; then
 fi
 
 echo "checkpatch: $cp_total warnings/checks in total, 0 errors"
+echo "kernel config $(cat "$OUT/config.hash" 2>/dev/null || echo unknown) ($OUT/.config), guest accelerator: $(cat "$OUT/accel" 2>/dev/null || echo unknown)"
 [ "$tolerated" = 0 ] || echo "$tolerated known failures tolerated (they fail on the base too: $known), counted as skipped"
 echo "$ARCH $what, $(elapsed "$start")"
 [ "$flaky" = 0 ] || echo "$flaky known-flaky tests failed this time (listed in $flakyfile), counted as skipped"
