@@ -3,17 +3,18 @@
 #
 # Variables: ARCH=x86_64|powerpc  BASE=1 (series not applied)  DEBUG=1
 # (lockdep, PROVE_RCU, DEBUG_VM, KASAN on x86)  SMP  MEM  CMD  CATEGORIES
+# MMU=hash  ICOUNT=1  TIMEOUT  BENCH_ARGS  CONFIGS (see README.md)
 
 ARCH ?= x86_64
 export ARCH
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree retree export build run shell check configs bench clean
+.PHONY: help deps tree retree export build run shell check configs bisect stress bench clean
 
+## make help      this list
 help:
-	@sed -n 's/^## //p' README.md 2>/dev/null || true
-	@echo "targets: deps tree retree export build run shell check bench clean"
+	@sed -n 's/^## make /  /p' $(firstword $(MAKEFILE_LIST))
 
 ## make deps      install the packages the workbench needs (as root)
 deps:
@@ -38,9 +39,9 @@ build: tree
 	$(S)/build-kernel.sh
 	$(S)/build-initramfs.sh
 
-## make run       boot, print the kernel version and fault counters (or CMD='...')
+## make run       boot, print the kernel version and fault counters (or run CMD='...'; write $ as $$)
 run: build
-	$(S)/boot.sh '$(if $(CMD),$(CMD),uname -a; vmstat-summary)'
+	$(S)/boot.sh "$${CMD:-uname -a; vmstat-summary}"
 
 ## make shell     boot to an interactive guest shell
 shell: build
@@ -54,9 +55,18 @@ check: deps
 configs: deps
 	$(S)/configs.sh
 
+## make bisect    every prefix of the series builds (make configs on each commit; slow, not in CI)
+bisect: deps
+	$(S)/bisect.sh
+
+## make stress    stress-ng memory stressors with --verify, in every mode, in one boot (x86_64)
+stress: build
+	$(S)/boot.sh "stress-verify $${STRESS_ARGS:-}"
+
 ## make bench     benchmarks, three modes in one boot (see bench/)
 bench: build
 	$(S)/bench.sh
 
+## make clean     remove build/out (kernels, images, logs; not the tree)
 clean:
 	rm -rf build/out

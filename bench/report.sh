@@ -6,7 +6,7 @@
 
 usage() {
 	cat <<'EOF'
-usage: report.sh [-o OUT.md] [-p PLOT.png] [-T TITLE] [-C CORES] [FILE...]
+usage: report.sh [-o OUT.md] [-p PLOT.png] [-T TITLE] [-C CORES] [-A ACCEL] [FILE...]
 
 Reads BENCH lines (from run-bench.sh; other lines are ignored except
 '# ' comments, which are quoted as the run description) from FILEs or
@@ -22,15 +22,17 @@ spf_attempt, summed over the mode-2 runs).
   -T TITLE     first heading (default "Speculative page fault benchmarks")
   -C CORES     host cores (default 2): rows with more tasks than this are
                marked, since their vCPUs time-share the host's cores
+  -A ACCEL     the accelerator the guest ran with, as boot.sh recorded it
 EOF
 }
 
-out='' png='' title="Speculative page fault benchmarks" cores=2
-while getopts o:p:T:C:h opt; do
+out='' png='' title="Speculative page fault benchmarks" cores=2 accel="an unrecorded accelerator"
+while getopts o:p:T:C:A:h opt; do
 	case $opt in
 	o) out=$OPTARG ;;
 	p) png=$OPTARG ;;
 	T) title=$OPTARG ;;
+	A) accel=$OPTARG ;;
 	C) cores=$OPTARG
 	   case $cores in ''|*[!0-9]*) echo "report.sh: -C wants a number" >&2; exit 2 ;; esac ;;
 	h) usage; exit 0 ;;
@@ -50,7 +52,7 @@ trap 'exit 1' INT TERM
 cat -- "$@" >"$tmp/in" || exit 1
 grep -q '^BENCH ' "$tmp/in" || { echo "report.sh: no BENCH lines in the input" >&2; exit 1; }
 
-awk -v title="$title" -v cores="$cores" -v datf="$tmp/plot.dat" -v gpf="$tmp/plot.gp" -v png="$png" '
+awk -v title="$title" -v cores="$cores" -v accel="$accel" -v datf="$tmp/plot.dat" -v gpf="$tmp/plot.gp" -v png="$png" '
 function fmt(x) {
 	if (x == "") return "n/a"
 	if (x >= 1000) return sprintf("%.0f", x)
@@ -133,8 +135,8 @@ END {
 
 	print "# " title
 	print ""
-	print "**QEMU TCG without KVM, 2-core host: compare ratios within this boot only.**"
-	print "Absolute ops/s from an emulated CPU say little; the ratios between modes"
+	print "**QEMU with " accel ", " cores "-core host: compare ratios within this boot only.**"
+	print "Absolute ops/s from a guest say little; the ratios between modes"
 	print "measured in the same boot, interleaved run by run, are what counts."
 	print ""
 	print "Modes (`vm.speculative_page_fault`): 0 = mmap_lock only, 1 = per-VMA lock"
@@ -279,7 +281,7 @@ END {
 	print "set ylabel \"ops/s (median)\"" >> gpf
 	print "set yrange [0:*]" >> gpf
 	print "set format y \"%.1s%c\"" >> gpf
-	printf "set multiplot layout %d,%d title \"%s: scaling by task count per mode\\nQEMU TCG without KVM, 2-core host: compare ratios within this boot only\"\n", rows, cols, title >> gpf
+	printf "set multiplot layout %d,%d title \"%s: scaling by task count per mode\\nQEMU with %s, %d-core host: compare ratios within this boot only\"\n", rows, cols, title, accel, cores >> gpf
 	for (bi = 1; bi <= np; bi++) {
 		b = plotb[bi]
 		n = nt[b]

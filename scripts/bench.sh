@@ -35,10 +35,11 @@ SRC=$(src_tree)
 	echo
 	echo "- command: \`make bench ARCH=$ARCH SMP=$SMP BENCH_ARGS='$BENCH_ARGS'\`"
 	echo "- kernel: $(git -C "$SRC" describe --always --tags 2>/dev/null) ($(git -C "$SRC" rev-list --count "$BASE_TAG"..HEAD 2>/dev/null) patches on $BASE_PKG $BASE_VERSION)"
-	echo "- QEMU: TCG (no KVM), $SMP vCPUs on a $(nproc)-core host, ${MEM:-2G}; raw data: $(basename "$raw")"
+	echo "- QEMU: accelerator $(cat "$OUT/accel" 2>/dev/null || echo unknown), $SMP vCPUs on a $(nproc)-core host, ${MEM:-2G}; raw data: $(basename "$raw")"
+	echo "- kernel config: $(cat "$OUT/config.hash" 2>/dev/null || echo unknown) (hash of the CONFIG_ lines of $OUT/.config)"
 	echo
 } >"$md.head"
-"$TOP/bench/report.sh" -C "$(nproc)" -o "$md.body" -p "${md%.md}.png" "$raw"
+"$TOP/bench/report.sh" -C "$(nproc)" -A "$(cat "$OUT/accel" 2>/dev/null || echo 'an unrecorded accelerator')" -o "$md.body" -p "${md%.md}.png" "$raw"
 cat "$md.head" "$md.body" >"$md"
 rm -f "$md.head" "$md.body"
 msg "report: $md"

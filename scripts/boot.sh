@@ -20,6 +20,16 @@ APPEND=${APPEND:-}
 # A debug kernel (KASAN shadow, DEBUG_PAGEALLOC) leaves too little of 2G
 # for mremap_test's 2GB mappings: give it 4G unless told otherwise.
 if [ "${DEBUG:-0}" = 1 ]; then MEM=${MEM:-4G}; else MEM=${MEM:-2G}; fi
+# MEM in M or G (a plain number is M, as QEMU takes it); kept in MiB.
+case "$MEM" in
+*[0-9]G) mem_mb=$(( ${MEM%G} * 1024 )) ;;
+*[0-9]M) mem_mb=${MEM%M} ;;
+*[0-9]) mem_mb=$MEM ;;
+*) die "MEM=$MEM: give it as a number of MiB, or with M or G (2048M, 2G)" ;;
+esac
+case "$mem_mb" in ''|*[!0-9]*) die "MEM=$MEM: not a size" ;; esac
+[ "$mem_mb" -ge 256 ] || die "MEM=$MEM: the guest needs at least 256M"
+MEM=${mem_mb}M
 TIMEOUT=${TIMEOUT:-1800}
 LOG=${LOG:-$OUT/console.log}
 [ -e "$OUT/kernel-image" ] || die "no kernel in $OUT: run 'make build' (or make run) first"
@@ -32,15 +42,60 @@ if [ "$ARCH" = powerpc ]; then
 	# tinyconfig leaves PPC_RADIX_MMU_DEFAULT off: ask for the MMU explicitly.
 	if [ "${MMU:-radix}" = hash ]; then APPEND="$APPEND disable_radix"; else APPEND="$APPEND disable_radix=no"; fi
 	# Two NUMA nodes, for the migration tests.
-	half=$(( ${MEM%G} * 512 ))M
+	half=$(( mem_mb / 2 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"
 		-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1)
 else
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: install qemu-system-x86"
-	qemu=(qemu-system-x86_64 -M pc -cpu max)
+	qemu=(qemu-system-x86_64 -M pc)
 	console=ttyS0
 	numa=()
 	APPEND="numa=fake=2 ${APPEND:-}"
+fi
+
+# ACCEL=auto|kvm|tcg.  KVM is used only if a probe boot of this very kernel
+# reaches userspace with it: on some machines /dev/kvm opens, but the guest
+# never prints a line.  The probe's verdict is kept per kernel image.
+ACCEL=${ACCEL:-auto}
+[ "${ICOUNT:-0}" = 1 ] && ACCEL=tcg	# icount is a TCG feature
+kvm_cpu=host,-arch-capabilities
+probe_kvm() {
+	local image stamp out
+	[ "$ARCH" = x86_64 ] && [ "$(uname -m)" = x86_64 ] || { echo "no KVM for $ARCH guests on $(uname -m)"; return 1; }
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "/dev/kvm is not usable"; return 1; }
+	image=$(readlink -f "$OUT/kernel-image")
+	stamp="$(stat -c %Y:%s "$image") $(stat -c %Y:%s "$OUT/initramfs.cpio")"
+	if [ -f "$OUT/kvm-probe" ] && [ "$(head -1 "$OUT/kvm-probe")" = "$stamp" ]; then
+		sed -n 2p "$OUT/kvm-probe"
+		[ "$(sed -n 3p "$OUT/kvm-probe")" = ok ]
+		return
+	fi
+	out=$(mktemp)
+	msg "probing KVM: boot with -accel kvm -cpu $kvm_cpu, 30 s to reach userspace"
+	timeout -k 5 30 qemu-system-x86_64 -M pc -accel kvm -cpu "$kvm_cpu" -smp 1 -m 512M \
+		-kernel "$image" -initrd "$OUT/initramfs.cpio" -append "console=ttyS0 panic=-1" \
+		-no-reboot -display none -nodefaults -serial stdio -monitor none </dev/null >"$out" 2>&1
+	if grep -q 'SPF-GUEST: booted' "$out"; then
+		printf '%s\n%s\n%s\n' "$stamp" "KVM probe boot reached userspace" ok >"$OUT/kvm-probe"
+	else
+		printf '%s\n%s\n%s\n' "$stamp" "KVM probe boot did not reach userspace in 30 s ($(tr -d '\r' <"$out" | grep -v '^$' | tail -1 | cut -c1-80))" failed >"$OUT/kvm-probe"
+	fi
+	rm -f "$out"
+	sed -n 2p "$OUT/kvm-probe"
+	[ "$(sed -n 3p "$OUT/kvm-probe")" = ok ]
+}
+case "$ACCEL" in
+tcg) accel=tcg; why="ACCEL=tcg" ;;
+kvm) why=$(probe_kvm) || die "ACCEL=kvm, but $why"; accel=kvm ;;
+auto) if why=$(probe_kvm); then accel=kvm; else accel=tcg; fi ;;
+*) die "ACCEL=$ACCEL: use auto, kvm or tcg" ;;
+esac
+if [ "$accel" = kvm ]; then
+	qemu+=(-accel kvm -cpu "$kvm_cpu")
+elif [ "$ARCH" = x86_64 ]; then
+	qemu+=(-accel tcg -cpu max)
+else
+	qemu+=(-accel tcg)
 fi
 if [ "${ICOUNT:-0}" = 1 ]; then
 	qemu+=(-icount shift=0,align=off,sleep=off)
@@ -60,19 +115,20 @@ fi
 
 args=(-smp "$SMP" -m "$MEM" "${numa[@]}" -kernel "$OUT/kernel-image" -initrd "$initrd"
 	-append "console=$console panic=-1 loglevel=6 $APPEND" -no-reboot)
-# Only TCG for now; the choice is recorded for the check summary and reports.
-echo tcg >"$OUT/accel"
-msg "booting $(basename "$(readlink -f "$OUT/kernel-image")") from $OUT: $ARCH, $SMP vCPUs, $MEM, TCG${ICOUNT:+ icount}; timeout ${TIMEOUT}s"
+# The choice goes into the check summary and the bench reports.
+echo "$accel" >"$OUT/accel"
+msg "booting $(basename "$(readlink -f "$OUT/kernel-image")") from $OUT: $ARCH, $SMP vCPUs, $MEM, accelerator $accel ($why)${ICOUNT:+, icount}; timeout ${TIMEOUT}s"
 if [ "$interactive" = 1 ]; then
 	exec "${qemu[@]}" "${args[@]}" -nographic
 fi
 
 start=$(date +%s)
+echo "SPF-HOST: $ARCH guest, accelerator $accel ($why), $SMP vCPUs, $MEM" >"$LOG"
 set +e
 # tr is line-buffered (stdbuf -oL) so that the console shows as the guest
 # prints it; without it a run printed nothing until 4 KiB had gathered.
 timeout --foreground -k 10 "$TIMEOUT" "${qemu[@]}" "${args[@]}" -display none -nodefaults \
-	-serial stdio -monitor none </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$LOG"
+	-serial stdio -monitor none </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$LOG"
 qrc=${PIPESTATUS[0]}
 set -e
 rc=$(sed -n 's/^SPF-GUEST-EXIT: \([0-9]*\)$/\1/p' "$LOG" | tail -1)

@@ -78,6 +78,8 @@ msg "selftests: $nbuilt built${notbuilt:+, not built: ${notbuilt[*]}}"
 cp -a "$st"/. "$ROOT/opt/mm/"
 cp -a "$SRC"/tools/testing/selftests/mm/*.sh "$ROOT/opt/mm/"
 rm -rf "$ROOT/opt/mm"/*.o
+# run-tests retries a failure that this list names (case and signature).
+if [ -f "$TOP/tests/flaky-$ARCH.txt" ]; then cp "$TOP/tests/flaky-$ARCH.txt" "$ROOT/opt/flaky.txt"; fi
 
 if [ -f "$TOP/bench/Makefile" ]; then
 	msg "building bench/"
@@ -104,12 +106,18 @@ else
 	# Dynamic host binaries and the libraries they need, each at its host
 	# path.  xz (multi-threaded, -T) is the benchmarks' real program: in
 	# /usr/bin, busybox's decompress-only xz applet in /bin does not hide it.
-	for b in /bin/bash /usr/bin/stress-ng /usr/bin/xz; do
+	# perf from the tree and Debian's trace-cmd, for the tracepoints.
+	"$TOP/scripts/build-perf.sh"
+	for b in /bin/bash /usr/bin/stress-ng /usr/bin/xz /usr/bin/trace-cmd "$OUT/perf/perf"; do
 		[ -x "$b" ] || { msg "$b not found, left out of the image"; continue; }
-		for f in "$b" $(ldd "$b" | grep -oE '/[^ ]+'); do
+		for f in $(ldd "$b" | grep -oE '/[^ ]+'); do
 			mkdir -p "$ROOT$(dirname "$f")"
 			cp -L "$f" "$ROOT$f"
 		done
+		# The binary at its host path; perf, built in $OUT, in /usr/bin.
+		case "$b" in "$OUT"/*) dst=/usr/bin/${b##*/} ;; *) dst=$b ;; esac
+		mkdir -p "$ROOT$(dirname "$dst")"
+		cp -L "$b" "$ROOT$dst"
 	done
 fi
 ln -sf bash "$ROOT/bin/sh.bash"

@@ -30,7 +30,8 @@ start=$(date +%s)
 step() { printf '\n==== [%s] %s\n' "$1" "$2"; }
 
 step 1/4 "checkpatch --strict on patches/"
-"$TOP/scripts/tree.sh"
+# make check judges patches/: the tree it builds must be exactly that.
+STRICT=1 "$TOP/scripts/tree.sh"
 # CHECKPATCH: the checkpatch to run (path in the tree, or absolute); the
 # workbench's own test points it at one that fails.
 CHECKPATCH=${CHECKPATCH:-scripts/checkpatch.pl}
@@ -80,8 +81,11 @@ if [ -n "$HASH_CATEGORIES" ]; then
 fi
 
 step 4/4 "results ($what, $ARCH)"
+# $res: "<category> <verdict> <category>: <program>" per program, and
+# "<category> time <seconds>"; $subres: "<category> <verdict> <program> :: <subtest>".
 res=$(mktemp)
-trap 'rm -f "$res"' EXIT
+subres=$(mktemp)
+trap 'rm -f "$res" "$subres"' EXIT
 for l in "${logs[@]}"; do
 	name=${l%%:*}
 	log=${l#*:}
@@ -97,6 +101,8 @@ for l in "${logs[@]}"; do
 		sed -n '/^SPF-RESULTS-BEGIN/,/^SPF-RESULTS-END/p' "$log" |
 			awk -v p="$prefix" '$1 == "SPF-RESULT" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }
 			                    $1 == "SPF-TIME" { print p $2, "time", $3 }' >>"$res"
+		sed -n '/^SPF-RESULTS-BEGIN/,/^SPF-RESULTS-END/p' "$log" |
+			awk -v p="$prefix" '$1 == "SPF-SUBTEST" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }' >>"$subres"
 	fi
 	# The kernel's taint flags at the end: a WARN, an oops or a lockdep
 	# report sets one even if its text did not reach the console.
@@ -109,7 +115,7 @@ for l in "${logs[@]}"; do
 	# Kernel complaints fail the run.  A kernel line may start anywhere in a
 	# console line (a test's output interleaves with it), so its timestamp
 	# is looked for anywhere, not only at the start.
-	grep -E '\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|INFO: task .* blocked|rcu: INFO|self-detected stall|list_(add|del) corruption)' "$log" |
+	grep -E '\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|general protection|Kernel panic|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|KCSAN:|INFO: task .* blocked|rcu: INFO|self-detected stall|list_(add|del) corruption)' "$log" |
 		head -20 | while IFS= read -r k; do echo "kernel fail ${prefix}kernel log: ${k#*] }"; done >>"$res"
 done
 for b in "${bootfail[@]}"; do
@@ -128,23 +134,27 @@ listed() { [ -f "$1" ] && sed 's/[[:space:]]*#.*//' "$1" | grep -qxF "$2"; }
 flakyfile=$TOP/tests/flaky-$ARCH.txt
 pass=0 fail=0 skip=0 tolerated=0 flaky=0
 echo
-printf '%-16s %6s %6s %6s %8s\n' category pass fail skip seconds
-awk '{ c = $1; if ($2 == "time") t[c] = $3; else { n[c, $2]++; seen[c] = 1 } }
-     END { for (c in seen) printf "%-16s %6d %6d %6d %8s\n", c, n[c, "pass"], n[c, "fail"], n[c, "skip"], (c in t ? t[c] : "-") }' "$res" | sort
+printf '%-16s %27s   %27s %8s\n' "" "------- programs --------" "------- subtests --------" ""
+printf '%-16s %6s %6s %6s %6s   %6s %6s %6s %6s %8s\n' category pass fail skip flaky pass fail skip flaky seconds
+{ sed 's/^/P /' "$res"; sed 's/^/S /' "$subres"; } |
+	awk '{ k = $1; c = $2; if ($3 == "time") { t[c] = $4; next } n[k, c, $3]++; seen[c] = 1 }
+	     END { for (c in seen) printf "%-16s %6d %6d %6d %6d   %6d %6d %6d %6d %8s\n", c,
+	           n["P", c, "pass"], n["P", c, "fail"], n["P", c, "skip"], n["P", c, "flaky"],
+	           n["S", c, "pass"], n["S", c, "fail"], n["S", c, "skip"], n["S", c, "flaky"], (c in t ? t[c] : "-") }' | sort
 echo
 failed_list=()
 while read -r cat v name; do
 	case "$v" in
 	pass) pass=$((pass + 1)) ;;
 	skip) skip=$((skip + 1)) ;;
+	flaky)
+		flaky=$((flaky + 1))
+		echo "FLAKY       $name: failed as listed in ${flakyfile#"$TOP"/}, passed when run again"
+		print_detail "$name" ;;
 	fail)
 		if listed "$known" "$name"; then
 			tolerated=$((tolerated + 1))
 			echo "KNOWN FAIL  $name"
-		elif listed "$flakyfile" "$name"; then
-			flaky=$((flaky + 1))
-			echo "FLAKY       $name ($(grep -F "$name" "$flakyfile" | sed -n 's/.*# *//p' | head -1))"
-			print_detail "$name"
 		else
 			fail=$((fail + 1))
 			failed_list+=("$name")
@@ -153,6 +163,23 @@ while read -r cat v name; do
 		fi ;;
 	esac
 done < <(grep -v ' time ' "$res")
+
+# Subtests: a failed subtest of a tolerated program is tolerated with it.
+spass=0 sfail=0 sskip=0 stol=0 sflaky=0
+while read -r cat v name; do
+	prog=${name% :: *}
+	case "$v" in
+	pass) spass=$((spass + 1)) ;;
+	skip) sskip=$((sskip + 1)) ;;
+	flaky) sflaky=$((sflaky + 1)) ;;
+	fail) if listed "$known" "$prog"; then stol=$((stol + 1)); else sfail=$((sfail + 1)); fi ;;
+	esac
+done <"$subres"
+# A failure without subtests (a boot, a kernel complaint, a category that
+# timed out) is a failure of its own in the subtest count too.
+extra=$(grep -v ' time ' "$res" | awk '$2 == "fail"' | while read -r c v n; do
+	grep -qF " $n :: " "$subres" || echo x; done | wc -l)
+sfail=$((sfail + extra))
 
 if [ "${BASE:-0}" = 1 ]; then
 	# Every listed known failure must fail on the base as well.
@@ -169,16 +196,33 @@ if [ "${BASE:-0}" = 1 ]; then
 			fi
 		done <"$known"
 	fi
-	echo "base: $pass passed, $((fail + tolerated)) failed, $skip skipped in $(elapsed "$start")"
-	[ "$stale" = 0 ] || die "$stale known failure(s) do not fail on the base: fix $known"
-	echo "known-failure list verified against the base"
+	# A flaky entry must name a program the base runs; whether it failed
+	# this time is reported (a flake need not show in every run).
+	if [ -f "$flakyfile" ]; then
+		while IFS= read -r entry; do
+			entry=${entry%%#*}
+			case "$entry" in *"|"*) ;; *) continue ;; esac
+			prog=$(printf '%s' "${entry%%|*}" | sed 's/ *$//')
+			v=$(grep -v ' time ' "$res" | awk -v e="$prog" '{ c = $1; v = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == e) print v }' | head -1)
+			case "$v" in
+			"") echo "STALE: flaky entry '$prog' names a program the base did not run"; stale=$((stale + 1)) ;;
+			fail|flaky) echo "verified: flaky '$prog' failed on the base this run ($v)" ;;
+			*) echo "flaky '$prog' ran on the base and did not fail this run ($v)" ;;
+			esac
+		done <"$flakyfile"
+	fi
+	echo "base programs: $pass passed, $((fail + tolerated)) failed, $skip skipped, $flaky flaky"
+	echo "base: $spass passed, $((sfail + stol)) failed, $((sskip + sflaky)) skipped (subtests) in $(elapsed "$start")"
+	[ "$stale" = 0 ] || die "$stale stale known-failure or flaky entries: fix $known or $flakyfile"
+	echo "known-failure and flaky lists verified against the base"
 	exit 0
 fi
 
 echo "checkpatch: $cp_total warnings/checks in total, 0 errors"
 echo "kernel config $(cat "$OUT/config.hash" 2>/dev/null || echo unknown) ($OUT/.config), guest accelerator: $(cat "$OUT/accel" 2>/dev/null || echo unknown)"
 [ "$tolerated" = 0 ] || echo "$tolerated known failures tolerated (they fail on the base too: $known), counted as skipped"
+[ "$flaky" = 0 ] || echo "$flaky listed-flaky programs failed and then passed when run again (${flakyfile#"$TOP"/}), counted as skipped"
 echo "$ARCH $what, $(elapsed "$start")"
-[ "$flaky" = 0 ] || echo "$flaky known-flaky tests failed this time (listed in $flakyfile), counted as skipped"
-echo "$pass passed, $fail failed, $((skip + tolerated + flaky)) skipped"
-[ "$fail" = 0 ]
+echo "programs: $pass passed, $fail failed, $((skip + tolerated + flaky)) skipped"
+echo "$spass passed, $sfail failed, $((sskip + stol + sflaky)) skipped"
+[ "$fail" = 0 ] && [ "$sfail" = 0 ]

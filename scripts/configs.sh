@@ -56,10 +56,12 @@ targets_for() { # arch
 	echo kernel/fork.o
 }
 
-# "path:line:col: warning: text [-Wflag]" -> "path: text [-Wflag]", so that a
-# warning the base prints matches ours after the series moved its line.
+# "path:line[:col]: warning: text [-Wflag]" -> "path: text [-Wflag]", with
+# the path relative to the tree, so that a warning the base prints matches
+# ours after the series moved its line.
 normalize() {
-	sed -n 's|^\([^ :]*\):[0-9]*:[0-9]*: warning: |\1: |p' | sed "s|$SRC/||" | sort -u
+	sed -nE 's#^([^ :]+):[0-9]+(:[0-9]+)?: warning: #\1: #p' |
+		sed -E 's#^([^ :]*/)?(linux|linux-base)/##' | sort -u
 }
 
 ccache_env() {
@@ -73,7 +75,7 @@ ccache_env
 build_one() { # name arch start overrides...
 	local name=$1 arch=$2 start=$3 out cc kargs f sym val have
 	shift 3
-	out=$BUILD/out/configs/$what-$name
+	out=$BUILD/out/configs${CONFIGS_TAG:+-$CONFIGS_TAG}/$what-$name
 	mkdir -p "$out"
 	if [ "$arch" = powerpc ]; then
 		kargs=(ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-)
@@ -142,7 +144,7 @@ for name in $CONFIGS; do
 		fails=$((fails + 1))
 		continue
 	fi
-	out=$BUILD/out/configs/$what-$name
+	out=$BUILD/out/configs${CONFIGS_TAG:+-$CONFIGS_TAG}/$what-$name
 	if [ "$what" = base ]; then
 		sed "s|^|$name	|" "$out/warnings.txt" >>"$basefile.new"
 		results+=("$(printf '%-14s %-8s %-6s %s' "$name" "$2" ok "$(wc -l <"$out/warnings.txt") base warnings recorded, $(elapsed "$t0")")")

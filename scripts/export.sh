@@ -57,4 +57,5 @@ mkdir -p "$TOP/patches"
 rm -f "$TOP"/patches/[0-9]*.patch "$TOP/patches/series"
 cp "$new"/* "$TOP/patches/" 2>/dev/null || true
 [ -f "$TOP/patches/series" ] || : >"$TOP/patches/series"
+patches_hash >"$BUILD/patches.stamp"
 msg "exported $n patches to patches/ ($(wc -l <"$TOP/patches/series") in series)"

@@ -57,3 +57,9 @@ src_tree() {
 }
 
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# A hash of patches/ as it is now; tree.sh and export.sh record it in
+# $BUILD/patches.stamp when build/linux and patches/ agree.
+patches_hash() {
+	(cd "$TOP/patches" 2>/dev/null && cat -- * 2>/dev/null) | sha256sum | cut -c1-16
+}

@@ -80,14 +80,25 @@ if [ "$TREE" != "$BUILD/linux" ]; then
 	msg "using TREE=$TREE as it is (not checked against patches/)"
 	exit 0
 fi
+stamp=$BUILD/patches.stamp
 if [ -e "$TREE/.git" ]; then
-	"$TOP/scripts/export.sh" --verify ||
-		die "build/linux does not match patches/: 'make export' saves the tree's commits into patches/, 'make retree' discards the tree and re-applies patches/"
-	msg "using existing tree $TREE ($(git_t rev-list --count "$BASE_TAG"..HEAD) patches above base)"
+	if "$TOP/scripts/export.sh" --verify; then
+		patches_hash >"$stamp"
+		msg "using existing tree $TREE ($(git_t rev-list --count "$BASE_TAG"..HEAD) patches above base, as in patches/)"
+	elif [ "${STRICT:-0}" != 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(patches_hash)" ]; then
+		# patches/ is as it was when the tree last matched it: the tree
+		# has new work (the edit loop), which is what gets built.
+		msg "build/linux has changes that are not in patches/ yet ('make export' saves them); building build/linux"
+	elif [ "${STRICT:-0}" = 1 ]; then
+		die "build/linux does not match patches/, and this step tests patches/: 'make export' saves the tree's commits into patches/, 'make retree' discards the tree and re-applies patches/"
+	else
+		die "patches/ changed since build/linux was made from it (a pull, or an edit), and the tree does not match it: 'make retree' re-applies patches/ (the tree's own commits are lost), 'make export' overwrites patches/ with the tree"
+	fi
 else
 	check_base_package
 	make_base
 	apply_series
+	patches_hash >"$stamp"
 fi
 
 if [ "${BASE:-0}" = 1 ] && [ ! -d "$BUILD/linux-base" ]; then
