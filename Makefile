@@ -10,7 +10,7 @@ export ARCH
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree retree export build run shell check configs bisect stress bench clean
+.PHONY: help deps tree retree export build run shell check configs bisect stress soak bench clean
 
 ## make help      this list
 help:
@@ -62,6 +62,11 @@ bisect: deps
 ## make stress    stress-ng memory stressors with --verify, in every mode, in one boot (x86_64)
 stress: build
 	$(S)/boot.sh "stress-verify $${STRESS_ARGS:-}"
+
+## make soak      spf_race over and over for SOAK_MINUTES (30) on the DEBUG=1 kernel
+soak: export DEBUG ?= 1
+soak: build
+	TIMEOUT=$$(( $${SOAK_MINUTES:-30} * 60 + 900 )) $(S)/boot.sh "soak $${SOAK_MINUTES:-30}"
 
 ## make bench     benchmarks, three modes in one boot (see bench/)
 bench: build

@@ -35,6 +35,11 @@ frags=("$TOP/config/common.config" "$TOP/config/$ARCH.config")
 if grep -q '^config SPECULATIVE_PAGE_FAULT$' "$SRC/mm/Kconfig"; then
 	frags+=("$TOP/config/spf.config")
 fi
+if [ "${KCSAN:-0}" = 1 ]; then
+	[ "$ARCH" = x86_64 ] || die "KCSAN=1 is for x86_64 only"
+	[ "${DEBUG:-0}" = 1 ] && die "KCSAN=1 and DEBUG=1 do not go together (KCSAN excludes KASAN)"
+	frags+=("$TOP/config/kcsan.config")
+fi
 if [ "${DEBUG:-0}" = 1 ]; then
 	frags+=("$TOP/config/debug.config")
 	[ -f "$TOP/config/debug-$ARCH.config" ] && frags+=("$TOP/config/debug-$ARCH.config")

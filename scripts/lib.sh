@@ -38,6 +38,7 @@ flavour() {
 	[ "$TREE" = "$BUILD/linux" ] || f=$(basename "$TREE")-$f
 	[ "${BASE:-0}" = 1 ] && f=$f-base
 	[ "${DEBUG:-0}" = 1 ] && f=$f-debug
+	[ "${KCSAN:-0}" = 1 ] && f=$f-kcsan
 	echo "$f"
 }
 OUT=${OUT:-$BUILD/out/$(flavour)}
