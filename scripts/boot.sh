@@ -44,7 +44,7 @@ if [ "$ARCH" = powerpc ]; then
 	# Two NUMA nodes, for the migration tests.
 	half=$(( mem_mb / 2 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"
-		-numa node,nodeid=0,memdev=m0 -numa node,nodeid=1,memdev=m1)
+		-numa "node,nodeid=0,memdev=m0" -numa "node,nodeid=1,memdev=m1")
 else
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: install qemu-system-x86"
 	qemu=(qemu-system-x86_64 -M pc)
@@ -98,7 +98,7 @@ else
 	qemu+=(-accel tcg)
 fi
 if [ "${ICOUNT:-0}" = 1 ]; then
-	qemu+=(-icount shift=0,align=off,sleep=off)
+	qemu+=(-icount "shift=0,align=off,sleep=off")
 fi
 
 initrd=$(mktemp "$BUILD/initrd.XXXXXX")

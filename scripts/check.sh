@@ -152,7 +152,7 @@ printf '%-16s %6s %6s %6s %6s   %6s %6s %6s %6s %8s\n' category pass fail skip f
 	           n["S", c, "pass"], n["S", c, "fail"], n["S", c, "skip"], n["S", c, "flaky"], (c in t ? t[c] : "-") }' | sort
 echo
 failed_list=()
-while read -r cat v name; do
+while read -r _ v name; do
 	case "$v" in
 	pass) pass=$((pass + 1)) ;;
 	skip) skip=$((skip + 1)) ;;
@@ -175,7 +175,7 @@ done < <(grep -v ' time ' "$res")
 
 # Subtests: a failed subtest of a tolerated program is tolerated with it.
 spass=0 sfail=0 sskip=0 stol=0 sflaky=0
-while read -r cat v name; do
+while read -r _ v name; do
 	prog=${name% :: *}
 	case "$v" in
 	pass) spass=$((spass + 1)) ;;

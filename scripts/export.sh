@@ -44,7 +44,10 @@ if [ -f "$cover" ]; then
 	mv "$cover.new" "$cover"
 	rm -f "$blurb"
 fi
-(cd "$new" && ls -1 -- [0-9]*.patch 2>/dev/null | grep -v '^0000-cover-letter.patch$' || true) >"$new/series"
+for f in "$new"/[0-9]*.patch; do
+	[ -e "$f" ] || continue
+	[ "${f##*/}" = 0000-cover-letter.patch ] || echo "${f##*/}"
+done >"$new/series"
 
 if [ "$verify" = 1 ]; then
 	if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
