@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < pages; i++)
 		anon[i * ps] = 1;
 	aborts(vm);	/* fault in everything the reads touch */
+	usleep(1);	/* and the code of usleep() */
 
 	perf_ctl(ctl, ack, "enable");
 	/* perf's own faults after its ack are filtered out, not counted */
