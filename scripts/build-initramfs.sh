@@ -71,6 +71,12 @@ want=$(make -s -C "$SRC/tools/testing/selftests/mm" "$@" CROSS_COMPILE="$cross" 
 	OUTPUT="$st" --eval 'spf-list-tests: ; @echo $(notdir $(TEST_GEN_FILES))' spf-list-tests)
 nbuilt=0; notbuilt=()
 for t in $want; do
+	# A binary older than its source is what an earlier build left
+	# behind after this build failed to compile it: not this tree's test.
+	src_c=$SRC/tools/testing/selftests/mm/$t.c
+	if [ -x "$st/$t" ] && [ -f "$src_c" ] && [ "$st/$t" -ot "$src_c" ]; then
+		rm -f "$st/$t"
+	fi
 	if [ -x "$st/$t" ]; then nbuilt=$((nbuilt + 1)); else notbuilt+=("$t"); fi
 done
 msg "selftests: $nbuilt built${notbuilt:+, not built: ${notbuilt[*]}}"
