@@ -45,7 +45,7 @@ chmod +x "$tmp/bin/qemu-system-x86_64"
 printf 'SPF-RESULTS-BEGIN\nSPF-RESULT spf pass spf_functional\nSPF-RESULTS-END\nSPF-TAINTED: 0\nSPF-GUEST-EXIT: 0\n' \
 	>build/out/x86_64/check-main.log
 expect_fail fake-qemu "boot.sh exited with status [1-9]" \
-	env PATH="$tmp/bin:$PATH" make -s check ARCH=x86_64 CATEGORIES=spf
+	env PATH="$tmp/bin:$PATH" ACCEL=tcg make -s check ARCH=x86_64 CATEGORIES=spf
 
 echo
 if [ "$fails" = 0 ]; then
