@@ -213,9 +213,15 @@ if [ "${BASE:-0}" = 1 ]; then
 			case "$entry" in *"|"*) ;; *) continue ;; esac
 			prog=$(printf '%s' "${entry%%|*}" | sed 's/ *$//')
 			v=$(grep -v ' time ' "$res" | awk -v e="$prog" '{ c = $1; v = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == e) print v }' | head -1)
-			case "$v" in
-			"") echo "STALE: flaky entry '$prog' names a program the base did not run"; stale=$((stale + 1)) ;;
-			fail|flaky) echo "verified: flaky '$prog' failed on the base this run ($v)" ;;
+			# The guest retries only a failure with the listed signature.
+			sig=no
+			for l in "${logs[@]}"; do
+				grep -qF "SPF-RETRY: ${prog%%:*}: ${prog#*: } failed as listed flaky" "${l#*:}" && sig=yes
+			done
+			case "$v:$sig" in
+			:*) echo "STALE: flaky entry '$prog' names a program the base did not run"; stale=$((stale + 1)) ;;
+			*:yes) echo "verified: flaky '$prog' failed on the base this run with the listed signature ($v after the retry)" ;;
+			fail:no) echo "flaky '$prog' failed on the base this run, but not with the listed signature (see its output)" ;;
 			*) echo "flaky '$prog' ran on the base and did not fail this run ($v)" ;;
 			esac
 		done <"$flakyfile"
