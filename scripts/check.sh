@@ -71,7 +71,7 @@ run_guest() { # name, categories, extra env
 	rm -f "$log"
 	# The guest command exits 0 once the tests ran: their verdict is in the
 	# results block, so any other boot status is a failure of the boot.
-	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; echo SPF-RUN-TESTS-STATUS: \$?; perf-check; echo SPF-PERF-CHECK: \$?; vmstat-summary; echo SPF-TAINTED: \$(cat /proc/sys/kernel/tainted); exit 0" || rc=$?
+	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "perf-check; echo SPF-PERF-CHECK: \$?; vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; echo SPF-RUN-TESTS-STATUS: \$?; vmstat-summary; echo SPF-TAINTED: \$(cat /proc/sys/kernel/tainted); exit 0" || rc=$?
 	[ "$rc" = 0 ] || bootfail+=("$name: boot.sh exited with status $rc (see $log)")
 }
 run_guest main "$CATEGORIES"
@@ -105,6 +105,8 @@ for l in "${logs[@]}"; do
 			awk -v p="$prefix" '$1 == "SPF-SUBTEST" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }' >>"$subres"
 	fi
 	# The tracepoint counted by perf against /proc/vmstat (guest/bin/perf-check).
+	# It runs first, on a quiet guest: its vmstat delta is system-wide, and
+	# a process a test left behind would fault in perf's window too.
 	pc=$(sed -n 's/^SPF-PERF-CHECK: \([0-9]*\)$/\1/p' "$log" | tail -1)
 	case "$pc" in
 	0) v=pass ;;
