@@ -12,29 +12,18 @@ SRC=$(src_tree)
 [ -f "$SRC/Makefile" ] || die "no kernel tree at $SRC: run 'make tree' first"
 # shellcheck disable=SC2046
 set -- $(kmake_args)
+cc=$(kernel_cc)
 if [ "$ARCH" = powerpc ]; then
-	command -v powerpc64le-linux-gnu-gcc >/dev/null ||
-		die "powerpc64le-linux-gnu-gcc not found: install gcc-powerpc64le-linux-gnu (make deps ARCH=powerpc)"
-	cc=powerpc64le-linux-gnu-gcc
+	command -v "$cc" >/dev/null ||
+		die "$cc not found: install gcc-powerpc64le-linux-gnu (make deps ARCH=powerpc)"
 	image=vmlinux
 else
-	cc=gcc
 	image=arch/x86/boot/bzImage
 fi
-if command -v ccache >/dev/null; then
-	# Outside build/, so that a fresh clone (CI) on this machine reuses it.
-	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/spf-workbench-ccache}
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-	# The tree's path is part of the objects (__FILE__); ccache may map it.
-	export CCACHE_BASEDIR=$BUILD
-	cc="ccache $cc"
-fi
+ccache_env && cc="ccache $cc"
 jobs=$(( $(nproc) + 1 ))
 
-frags=("$TOP/config/common.config" "$TOP/config/$ARCH.config")
-if grep -q '^config SPECULATIVE_PAGE_FAULT$' "$SRC/mm/Kconfig"; then
-	frags+=("$TOP/config/spf.config")
-fi
+mapfile -t frags < <(guest_frags "$SRC" "$ARCH")
 if [ "${KCSAN:-0}" = 1 ]; then
 	[ "$ARCH" = x86_64 ] || die "KCSAN=1 is for x86_64 only"
 	[ "${DEBUG:-0}" = 1 ] && die "KCSAN=1 and DEBUG=1 do not go together (KCSAN excludes KASAN)"
@@ -48,18 +37,8 @@ fi
 mkdir -p "$OUT"
 start=$(date +%s)
 msg "configuring $ARCH in $OUT: tinyconfig + ${frags[*]##*/}"
-# No file in $OUT may be named after a make target: "make tinyconfig" runs
-# the pattern rule %.config for tiny.config, and a file of that name in the
-# object tree (earlier workbench versions left one) makes it skip the
-# kernel's tiny fragment, so a later build got another config than the first.
-rm -f "$OUT/tiny.config"
-make -s -C "$SRC" O="$OUT" "$@" tinyconfig >"$OUT/config.log" 2>&1 ||
-	{ tail -20 "$OUT/config.log" >&2; die "make tinyconfig failed"; }
-cp "$OUT/.config" "$OUT/tinyconfig.base"
-# merge_config.sh runs make from the environment: pass ARCH and
-# CROSS_COMPILE there, or compiler-dependent symbols come from the host gcc.
-(cd "$OUT" && env "$@" "$SRC/scripts/kconfig/merge_config.sh" -n -O "$OUT" "$OUT/tinyconfig.base" "${frags[@]}") \
-	>>"$OUT/config.log" 2>&1 || { tail -20 "$OUT/config.log" >&2; die "merge_config.sh failed"; }
+make_config "$SRC" "$OUT" "$ARCH" "${frags[@]}" ||
+	{ tail -20 "$OUT/config.log" >&2; die "make tinyconfig or merge_config.sh failed"; }
 
 # merge_config only warns about a dropped symbol; here it is an error.
 missing=0

@@ -64,28 +64,21 @@ normalize() {
 		sed -E 's#^([^ :]*/)?(linux|linux-base)/##' | sort -u
 }
 
-ccache_env() {
-	command -v ccache >/dev/null || return 0
-	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/spf-workbench-ccache}
-	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-	export CCACHE_BASEDIR=$BUILD
-}
-ccache_env
+use_ccache=0
+ccache_env && use_ccache=1
+
+# The object tree of an entry.
+config_out() { echo "$BUILD/out/configs${CONFIGS_TAG:+-$CONFIGS_TAG}/$what-$1"; }
 
 build_one() { # name arch start overrides...
 	local name=$1 arch=$2 start=$3 out cc kargs f sym val have
 	shift 3
-	out=$BUILD/out/configs${CONFIGS_TAG:+-$CONFIGS_TAG}/$what-$name
+	out=$(config_out "$name")
 	mkdir -p "$out"
-	if [ "$arch" = powerpc ]; then
-		kargs=(ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-)
-		cc=powerpc64le-linux-gnu-gcc
-	else
-		kargs=(ARCH=x86_64)
-		cc=gcc
-	fi
+	read -ra kargs <<<"$(kmake_args "$arch")"
+	cc=$(kernel_cc "$arch")
 	command -v "$cc" >/dev/null || { echo "error: $cc not found (make deps ARCH=$arch)"; return 1; }
-	command -v ccache >/dev/null && cc="ccache $cc"
+	[ "$use_ccache" = 1 ] && cc="ccache $cc"
 	f=$out/overrides.config
 	: >"$f"
 	for o in "$@"; do
@@ -95,13 +88,9 @@ build_one() { # name arch start overrides...
 	done >"$f"
 	if [ "$start" = slim ]; then
 		# The guest's own config, made as build-kernel.sh makes it.
-		rm -f "$out/tiny.config"
-		make -s -C "$SRC" O="$out" "${kargs[@]}" tinyconfig >"$out/config.log" 2>&1 || return 1
-		cp "$out/.config" "$out/tinyconfig.base"
-		local frags=("$TOP/config/common.config" "$TOP/config/$arch.config")
-		grep -q '^config SPECULATIVE_PAGE_FAULT$' "$SRC/mm/Kconfig" && frags+=("$TOP/config/spf.config")
-		(cd "$out" && env "${kargs[@]}" "$SRC/scripts/kconfig/merge_config.sh" -n -O "$out" \
-			"$out/tinyconfig.base" "${frags[@]}" "$f") >>"$out/config.log" 2>&1 || return 1
+		local frags
+		mapfile -t frags < <(guest_frags "$SRC" "$arch")
+		make_config "$SRC" "$out" "$arch" "${frags[@]}" "$f" || return 1
 	else
 		make -s -C "$SRC" O="$out" "${kargs[@]}" "$start" >"$out/config.log" 2>&1 || return 1
 		cp "$out/.config" "$out/start.config"
@@ -144,7 +133,7 @@ for name in $CONFIGS; do
 		fails=$((fails + 1))
 		continue
 	fi
-	out=$BUILD/out/configs${CONFIGS_TAG:+-$CONFIGS_TAG}/$what-$name
+	out=$(config_out "$name")
 	if [ "$what" = base ]; then
 		sed "s|^|$name	|" "$out/warnings.txt" >>"$basefile.new"
 		results+=("$(printf '%-14s %-8s %-6s %s' "$name" "$2" ok "$(wc -l <"$out/warnings.txt") base warnings recorded, $(elapsed "$t0")")")

@@ -44,9 +44,9 @@ flavour() {
 }
 OUT=${OUT:-$BUILD/out/$(flavour)}
 
-# Kernel make arguments for the chosen arch.
+# Kernel make arguments for an arch (default: the chosen one).
 kmake_args() {
-	if [ "$ARCH" = powerpc ]; then
+	if [ "${1:-$ARCH}" = powerpc ]; then
 		echo "ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu-"
 	else
 		echo "ARCH=x86_64"
@@ -64,4 +64,50 @@ elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s 
 # $BUILD/patches.stamp when build/linux and patches/ agree.
 patches_hash() {
 	(cd "$TOP/patches" 2>/dev/null && cat -- * 2>/dev/null) | sha256sum | cut -c1-16
+}
+
+# The C compiler of an arch's kernel (without ccache).
+kernel_cc() {
+	if [ "${1:-$ARCH}" = powerpc ]; then echo powerpc64le-linux-gnu-gcc; else echo gcc; fi
+}
+
+# Use ccache, if present, for kernel builds.  CCACHE_DIR is outside build/,
+# so that a fresh clone (CI) on this machine reuses it; the tree's path is
+# part of the objects (__FILE__), and CCACHE_BASEDIR lets ccache map it.
+ccache_env() {
+	command -v ccache >/dev/null || return 1
+	export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/spf-workbench-ccache}
+	export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+	export CCACHE_BASEDIR=$BUILD
+}
+
+# The guest's config fragments for an arch, one path a line; spf.config only
+# where the tree has the symbol (tinyconfig would turn the prompt off).
+guest_frags() { # src arch
+	echo "$TOP/config/common.config"
+	echo "$TOP/config/$2.config"
+	if grep -q '^config SPECULATIVE_PAGE_FAULT$' "$1/mm/Kconfig"; then
+		echo "$TOP/config/spf.config"
+	fi
+}
+
+# tinyconfig plus fragments, merged by the kernel's merge_config.sh, in out;
+# its output goes to out/config.log.
+make_config() { # src out arch fragment...
+	local src=$1 out=$2 arch=$3 kargs
+	shift 3
+	read -ra kargs <<<"$(kmake_args "$arch")"
+	# No file in out may be named after a make target: "make tinyconfig"
+	# runs the pattern rule %.config for tiny.config, and a file of that
+	# name in the object tree (earlier workbench versions left one) makes
+	# it skip the kernel's tiny fragment, so a later build got another
+	# config than the first.
+	rm -f "$out/tiny.config"
+	make -s -C "$src" O="$out" "${kargs[@]}" tinyconfig >"$out/config.log" 2>&1 || return 1
+	cp "$out/.config" "$out/tinyconfig.base"
+	# merge_config.sh runs make from the environment: pass ARCH and
+	# CROSS_COMPILE there, or compiler-dependent symbols come from the
+	# host gcc.
+	(cd "$out" && env "${kargs[@]}" "$src/scripts/kconfig/merge_config.sh" -n -O "$out" \
+		"$out/tinyconfig.base" "$@") >>"$out/config.log" 2>&1
 }
