@@ -108,6 +108,15 @@ build_one() { # name arch start overrides...
 		[ -n "$have" ] || have=n
 		[ "$have" = "$val" ] || { echo "error: $name asks for $sym=$val, the final .config has $sym=$have"; return 1; }
 	done
+	# Every target object is compiled again, so that its warnings are in
+	# this run's log and not only in the run that first built it (ccache
+	# replays a hit's warnings, so this costs little with it).
+	for t in $(targets_for "$arch"); do
+		case "$t" in
+		*/) [ -d "$out/$t" ] && find "$out/$t" -name '*.o' -delete ;;
+		*) rm -f "$out/$t" ;;
+		esac
+	done
 	# shellcheck disable=SC2046
 	make -C "$SRC" O="$out" "${kargs[@]}" CC="$cc" W=1 -j"$JOBS" $(targets_for "$arch") >"$out/build.log" 2>&1 ||
 		{ grep -E 'error' "$out/build.log" | head -10; echo "error: $name: build failed (full log: $out/build.log)"; return 1; }
