@@ -98,11 +98,13 @@ for l in "${logs[@]}"; do
 	if ! grep -q '^SPF-RESULTS-END' "$log"; then
 		echo "$name fail ${prefix}guest: no results (crash, panic or timeout; see $log)" >>"$res"
 	else
+		# One pass: programs and times to $res, subtests to $subres.
 		sed -n '/^SPF-RESULTS-BEGIN/,/^SPF-RESULTS-END/p' "$log" |
-			awk -v p="$prefix" '$1 == "SPF-RESULT" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }
-			                    $1 == "SPF-TIME" { print p $2, "time", $3 }' >>"$res"
-		sed -n '/^SPF-RESULTS-BEGIN/,/^SPF-RESULTS-END/p' "$log" |
-			awk -v p="$prefix" '$1 == "SPF-SUBTEST" { c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); print p c, v, p c ": " $0 }' >>"$subres"
+			awk -v p="$prefix" -v res="$res" -v subres="$subres" '
+			    $1 == "SPF-TIME" { print p $2, "time", $3 >> res; next }
+			    $1 == "SPF-RESULT" || $1 == "SPF-SUBTEST" {
+				k = $1; c = $2; v = $3; $1 = $2 = $3 = ""; sub(/^ +/, "")
+				print p c, v, p c ": " $0 >> (k == "SPF-RESULT" ? res : subres) }' 
 	fi
 	# The tracepoint counted by perf against /proc/vmstat (guest/bin/perf-check).
 	# It runs first, on a quiet guest: its vmstat delta is system-wide, and
