@@ -3,14 +3,14 @@
 #
 # Variables: ARCH=x86_64|powerpc  BASE=1 (series not applied)  DEBUG=1
 # (lockdep, PROVE_RCU, DEBUG_VM, KASAN on x86)  SMP  MEM  CMD  CATEGORIES
-# MMU=hash  ICOUNT=1  TIMEOUT  BENCH_ARGS  CONFIGS (see README.md)
+# MMU=hash  ICOUNT=1  TIMEOUT  BENCH_ARGS  COST_ARGS  CONFIGS (see README.md)
 
 ARCH ?= x86_64
 export ARCH
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps tree retree export build run shell check configs bisect stress soak bench clean
+.PHONY: help deps tree retree export build run shell check configs bisect stress soak bench cost clean
 
 ## make help      this list
 help:
@@ -71,6 +71,10 @@ soak: build
 ## make bench     benchmarks, three modes in one boot (see bench/)
 bench: build
 	$(S)/bench.sh
+
+## make cost      instructions per op in every mode and on the base kernel, with icount; fails over the gate
+cost: deps
+	$(S)/cost.sh
 
 ## make clean     remove build/out (kernels, images, logs; not the tree)
 clean:

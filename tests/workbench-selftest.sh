@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The workbench's own test: make check must fail when checkpatch does not
 # run, and when QEMU does not boot the guest, even with an old passing log
-# left behind.  Each case must fail for its own reason, not another one.
+# left behind; the cost gate must fail on runs that cost too much or lack
+# the base kernel.  Each case must fail for its own reason, not another one.
 #
 # Needs a built x86_64 kernel (run after make check): the fake-QEMU case goes
 # through the build step.  Usage: tests/workbench-selftest.sh
@@ -19,7 +20,7 @@ expect_fail() {
 	echo "---- $name"
 	"$@" >"$tmp/$name.log" 2>&1 || rc=$?
 	if [ "$rc" = 0 ]; then
-		echo "FAIL $name: make check exited 0"
+		echo "FAIL $name: the command exited 0"
 		fails=$((fails + 1))
 	elif ! grep -qE "$why" "$tmp/$name.log"; then
 		echo "FAIL $name: exit $rc, but not for the expected reason ('$why'); last lines:"
@@ -47,10 +48,39 @@ printf 'SPF-RESULTS-BEGIN\nSPF-RESULT spf pass spf_functional\nSPF-RESULTS-END\n
 expect_fail fake-qemu "boot.sh exited with status [1-9]" \
 	env PATH="$tmp/bin:$PATH" ACCEL=tcg make -s check ARCH=x86_64 CATEGORIES=spf
 
+# 3-5. The cost gate (bench/cost-report.sh, run by make cost) on made-up
+# runs: equal costs pass; mode 2 at 2% over mode 1 on page_fault3 fails, and
+# so do runs without the base kernel's lines.
+cost_lines() { # kernel mode ops_per_sec-of-page_fault3
+	local t ops
+	for t in page_fault1 page_fault2 page_fault3; do
+		ops=100000; [ "$t" = page_fault3 ] && ops=$3
+		for rep in 1 2; do
+			echo "$1 BENCH test=$t kind=processes mode=$2 tasks=1 rep=$rep status=ok ops_per_sec=$ops spf_attempt=10 spf_success=0 spf_abort_unsupported=10"
+		done
+	done
+}
+{ cost_lines base stock 400000; for m in 0 1 2; do cost_lines series $m 400000; done; } >"$tmp/cost-equal.txt"
+echo "---- cost-equal"
+if bench/cost-report.sh "$tmp/cost-equal.txt" >"$tmp/cost-equal.log" 2>&1 &&
+   grep -q '^Gate: passed' "$tmp/cost-equal.log"; then
+	echo "ok cost-equal: equal costs pass the gate"
+else
+	echo "FAIL cost-equal: equal costs did not pass the gate"
+	fails=$((fails + 1))
+fi
+{ cost_lines base stock 400000; for m in 0 1; do cost_lines series $m 400000; done
+  cost_lines series 2 392000; } >"$tmp/cost-dear.txt"
+expect_fail cost-dear "page_fault3 \| 2/1 \| 1\.0204 \| 1\.010 \| FAIL" \
+	bench/cost-report.sh "$tmp/cost-dear.txt"
+grep -v '^base ' "$tmp/cost-equal.txt" >"$tmp/cost-nobase.txt"
+expect_fail cost-nobase "2/base \| n/a \| 1\.010 \| FAIL \(no runs\)" \
+	bench/cost-report.sh "$tmp/cost-nobase.txt"
+
 echo
 if [ "$fails" = 0 ]; then
-	echo "workbench selftest: 2 of 2 faked failures fail make check"
+	echo "workbench selftest: 4 of 4 faked failures fail, and equal costs pass the cost gate"
 else
-	echo "workbench selftest: $fails of 2 cases did not fail make check as they must"
+	echo "workbench selftest: $fails of 5 cases did not give the verdict they must"
 	exit 1
 fi
