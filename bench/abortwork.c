@@ -9,10 +9,11 @@
  * perf starts with its counters off, and filters out its own events
  * (common_pid, see guest/bin/perf-check).  abortwork prefaults everything
  * it touches later, then has perf enable the counters (through the control
- * fifo), waits for perf to settle, reads /proc/vmstat, faults PAGES pages of a file mapping (file
- * VMAs abort as unsupported) and of a fresh private mapping after fork (the
- * child's writes abort as cow or copy), reads /proc/vmstat again and has
- * perf disable the counters.  It prints the sum of the spf_abort_* deltas;
+ * fifo), waits for perf to settle, reads /proc/vmstat, reads PAGES pages of
+ * a sparse tmpfs file (each read of a hole aborts as not_cached) and
+ * writes PAGES pages of a private mapping after fork (the child's writes
+ * abort as cow or are copied), writes its own stack as deep as it goes
+ * later, reads /proc/vmstat again and has perf disable the counters.  It prints the sum of the spf_abort_* deltas;
  * on an otherwise idle machine perf's count must be the same number.
  */
 #include <errno.h>
@@ -53,6 +54,20 @@ static unsigned long long aborts(int fd)
 		sum += strtoull(v + 1, NULL, 10);
 	}
 	return sum;
+}
+
+/*
+ * After fork the stack's pages are shared with the child: the first write
+ * to each is a write-protect fault, which may abort.  Make those writes
+ * inside the window, for every page perf_ctl() may use after it.
+ */
+static void touch_stack(void)
+{
+	volatile char pad[16384];
+	size_t i;
+
+	for (i = 0; i < sizeof(pad); i += 256)
+		pad[i] = 0;
 }
 
 static void perf_ctl(int ctl, int ack, const char *cmd)
@@ -123,6 +138,7 @@ int main(int argc, char **argv)
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		die("waitpid");
+	touch_stack();
 	after = aborts(vm);
 	perf_ctl(ctl, ack, "disable");
 
