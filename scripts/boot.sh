@@ -8,7 +8,8 @@
 # Environment: SMP (vCPUs, default 2), MEM (default 2G, 4G with DEBUG=1), TIMEOUT (seconds,
 # default 1800), APPEND (extra kernel parameters), MMU=hash (ppc64le: hash
 # MMU instead of radix), ICOUNT=1 (instruction-counted time, see README),
-# LOG (console log file, default $OUT/console.log).
+# LOG (console log file, default $OUT/console.log), EXT4=0 (no scratch
+# ext4 disk; the default 1 attaches a fresh one, mounted at /mnt/ext4).
 #
 # A guest that panics, or that has not finished within TIMEOUT, ends the run:
 # the tail of its console is printed and the exit status is non-zero.
@@ -102,7 +103,7 @@ if [ "${ICOUNT:-0}" = 1 ]; then
 fi
 
 initrd=$(mktemp "$BUILD/initrd.XXXXXX")
-trap 'rm -rf "$initrd" "$initrd.d"' EXIT
+trap 'rm -rf "$initrd" "$initrd.d" "$initrd.ext4"' EXIT
 cp "$OUT/initramfs.cpio" "$initrd"
 interactive=1
 if [ $# -gt 0 ]; then
@@ -115,6 +116,19 @@ fi
 
 args=(-smp "$SMP" -m "$MEM" "${numa[@]}" -kernel "$OUT/kernel-image" -initrd "$initrd"
 	-append "console=$console panic=-1 loglevel=6 $APPEND" -no-reboot)
+# A fresh, sparse ext4 image for each boot: the guest mounts it at
+# /mnt/ext4 and points the file-fault tests at it (SPF_FILE_DIR).
+case "${EXT4:-1}" in
+1)
+	disk="$initrd.ext4"
+	truncate -s 1G "$disk"
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$disk" ||
+		die "mkfs.ext4 of the scratch disk failed"
+	args+=(-drive "file=$disk,if=virtio,format=raw,cache=unsafe")
+	;;
+0) ;;
+*) die "EXT4=$EXT4: use 0 or 1" ;;
+esac
 # The choice goes into the check summary and the bench reports.
 echo "$accel" >"$OUT/accel"
 msg "booting $(basename "$(readlink -f "$OUT/kernel-image")") from $OUT: $ARCH, $SMP vCPUs, $MEM, accelerator $accel ($why)${ICOUNT:+, icount}; timeout ${TIMEOUT}s"

@@ -54,7 +54,8 @@ for base in 0 1; do
 	msg "booting the $what kernel with icount, 1 vCPU (console: $log)"
 	# norandmaps: every run's mappings land at the same addresses, so the
 	# maple tree and the page tables have the same shape from run to run.
-	env -u OUT BASE=$base ICOUNT=1 SMP=1 LOG="$log" APPEND="norandmaps ${APPEND:-}" \
+	# EXT4=0: no scratch disk, so no journal work in the counted windows.
+	env -u OUT BASE=$base ICOUNT=1 SMP=1 EXT4=0 LOG="$log" APPEND="norandmaps ${APPEND:-}" \
 		"$TOP/scripts/boot.sh" "$guest_cmd" \
 		> >(sed -u "s/^/[$what] /" >&2) 2>&1 &
 	pids+=($!)

@@ -6,7 +6,7 @@ set -eu
 
 pkgs=(gcc make libc6-dev libnuma-dev bc bison flex libelf-dev libssl-dev perl python3 git cpio xz-utils
 	rsync ccache busybox-static bash python3-ply python3-git qemu-system-x86 stress-ng gawk gnuplot-nox
-	pkg-config libtraceevent-dev trace-cmd "$BASE_PKG=$BASE_VERSION")
+	pkg-config libtraceevent-dev trace-cmd e2fsprogs "$BASE_PKG=$BASE_VERSION")
 if [ "$ARCH" = powerpc ]; then
 	pkgs+=(gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc)
 fi
