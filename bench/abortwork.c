@@ -13,8 +13,9 @@
  * a sparse tmpfs file (each read of a hole aborts as not_cached) and
  * writes PAGES pages of a private mapping after fork (the child's writes
  * abort as cow or are copied), writes its own stack as deep as it goes
- * later, reads /proc/vmstat again and has perf disable the counters.  It prints the sum of the spf_abort_* deltas;
- * on an otherwise idle machine perf's count must be the same number.
+ * later, reads /proc/vmstat again and has perf disable the counters.  It
+ * prints the sum of the spf_abort_* deltas; on an otherwise idle machine
+ * perf's count must be the same number.
  */
 #include <errno.h>
 #include <fcntl.h>
