@@ -65,7 +65,7 @@ targets_for() { # arch
 # ours after the series moved its line.
 normalize() {
 	sed -nE 's#^([^ :]+):[0-9]+(:[0-9]+)?: warning: #\1: #p' |
-		sed -E 's#^([^ :]*/)?(linux|linux-base)/##' | sort -u
+		sed -E 's#^([^ :]*/)?linux(-[a-z]+)?/##' | sort -u
 }
 
 use_ccache=0
