@@ -41,16 +41,7 @@ if [ "$ARCH" = powerpc ]; then
 	qemu=(qemu-system-ppc64 -M pseries -cpu power9)
 	console=hvc0
 	# tinyconfig leaves PPC_RADIX_MMU_DEFAULT off: ask for the MMU explicitly.
-	# Radix guests flush other CPUs' TLBs by IPI (disable_tlbie): QEMU 7.2's
-	# TCG lets another vCPU go on using a translation after a broadcast
-	# tlbie has completed, and the read-locked THP collapse, which frees the
-	# old pages right after its flush, then loses data (see NOTES.md).  The
-	# hash MMU has no such switch.
-	if [ "${MMU:-radix}" = hash ]; then
-		APPEND="$APPEND disable_radix"
-	else
-		APPEND="$APPEND disable_radix=no disable_tlbie"
-	fi
+	if [ "${MMU:-radix}" = hash ]; then APPEND="$APPEND disable_radix"; else APPEND="$APPEND disable_radix=no"; fi
 	# Two NUMA nodes, for the migration tests.
 	half=$(( mem_mb / 2 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"
