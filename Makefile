@@ -63,7 +63,7 @@ bisect: deps
 stress: build
 	$(S)/boot.sh "stress-verify $${STRESS_ARGS:-}"
 
-## make soak      spf_race over and over for SOAK_MINUTES (30) on the DEBUG=1 kernel
+## make soak      spf_race and collapse_race in turn for SOAK_MINUTES (30) on the DEBUG=1 kernel
 soak: export DEBUG ?= 1
 soak: build
 	TIMEOUT=$$(( $${SOAK_MINUTES:-30} * 60 + 900 )) $(S)/boot.sh "soak $${SOAK_MINUTES:-30}"
