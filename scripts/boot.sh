@@ -137,14 +137,29 @@ if [ "$interactive" = 1 ]; then
 fi
 
 start=$(date +%s)
-echo "SPF-HOST: $ARCH guest, accelerator $accel ($why), $SMP vCPUs, $MEM" >"$LOG"
-set +e
-# tr is line-buffered (stdbuf -oL) so that the console shows as the guest
-# prints it; without it a run printed nothing until 4 KiB had gathered.
-timeout --foreground -k 10 "$TIMEOUT" "${qemu[@]}" "${args[@]}" -display none -nodefaults \
-	-serial stdio -monitor none </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$LOG"
-qrc=${PIPESTATUS[0]}
-set -e
+# One boot may be retried, and only one failure: an "Oops: int3" before the
+# guest's init printed anything.  Under TCG with more than one vCPU, a vCPU
+# now and then runs the int3 that text_poke_bp() placed while patching a
+# static key at late init after the patch is complete, and the kernel,
+# finding no patch in progress, oopses (NOTES.md, sessions 8 and 9).  No
+# test has run by then; any other failure, and a second one, ends the run.
+for attempt in 1 2; do
+	echo "SPF-HOST: $ARCH guest, accelerator $accel ($why), $SMP vCPUs, $MEM${retried:-}" >"$LOG"
+	set +e
+	# tr is line-buffered (stdbuf -oL) so that the console shows as the guest
+	# prints it; without it a run printed nothing until 4 KiB had gathered.
+	timeout --foreground -k 10 "$TIMEOUT" "${qemu[@]}" "${args[@]}" -display none -nodefaults \
+		-serial stdio -monitor none </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee -a "$LOG"
+	qrc=${PIPESTATUS[0]}
+	set -e
+	if [ "$attempt" = 1 ] && grep -q 'Oops: int3' "$LOG" && ! grep -q '^SPF-GUEST:' "$LOG"; then
+		cp "$LOG" "$LOG.first-boot"
+		retried=", booted a second time: the first boot oopsed in an int3 before userspace (console: $LOG.first-boot)"
+		msg "the guest oopsed in an int3 before userspace (static-key patching under TCG, NOTES.md); booting once more (first console kept in $LOG.first-boot)"
+		continue
+	fi
+	break
+done
 rc=$(sed -n 's/^SPF-GUEST-EXIT: \([0-9]*\)$/\1/p' "$LOG" | tail -1)
 if [ -n "$rc" ]; then
 	msg "guest finished in $(elapsed "$start"), command exit status $rc (console log: $LOG)"

@@ -274,6 +274,11 @@ fi
 
 echo "checkpatch: $cp_total warnings/checks in total, 0 errors"
 echo "kernel config $(cat "$OUT/config.hash" 2>/dev/null || echo unknown) ($OUT/.config), guest accelerator: $(cat "$OUT/accel" 2>/dev/null || echo unknown)"
+for l in "${logs[@]}"; do
+	if head -1 "${l#*:}" 2>/dev/null | grep -q 'booted a second time'; then
+		echo "note: the ${l%%:*} boot ran twice: $(head -1 "${l#*:}" | sed 's/.*booted a second time: //')"
+	fi
+done
 [ "$tolerated" = 0 ] || echo "$tolerated known failures tolerated (they fail on the base too: $known), counted as skipped"
 [ "$flaky" = 0 ] || echo "$flaky listed-flaky programs failed and then passed when run again (${flakyfile#"$TOP"/}), counted as skipped"
 echo "$ARCH $what, $(elapsed "$start")"
