@@ -59,7 +59,7 @@ configs: deps
 bisect: deps
 	$(S)/bisect.sh
 
-## make stress    stress-ng memory stressors with --verify, in every mode, in one boot (x86_64)
+## make stress    stress-ng memory stressors with --verify, in every mode, in one boot
 stress: build
 	$(S)/boot.sh "stress-verify $${STRESS_ARGS:-}"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the guest's initramfs for $ARCH in $OUT/initramfs.cpio: busybox, bash
 # (run_vmtests.sh needs it), the mm selftests built from the patched tree,
-# the benchmarks in bench/, stress-ng (x86_64), and guest/init.
+# the benchmarks in bench/, stress-ng, and guest/init.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -52,6 +52,17 @@ if [ "$ARCH" = powerpc ]; then
 	[ -f "$debs/root/usr/lib/powerpc64le-linux-gnu/libnuma.a" ] && [ -x "$debs/root/bin/bash" ] ||
 		fetch_debs "busybox-static:$debarch" "bash:$debarch" "libtinfo6:$debarch" "libc6:$debarch" \
 			"libnuma-dev:$debarch" "libnuma1:$debarch"
+	# stress-ng (make stress) and the libraries it and they link, none
+	# of which the host has for ppc64el.  The list is stress-ng's NEEDED
+	# closure, worked out with readelf -d; the check below names any
+	# library a newer package would add.
+	[ -x "$debs/root/usr/bin/stress-ng" ] ||
+		fetch_debs "stress-ng:$debarch" "libapparmor1:$debarch" "libbsd0:$debarch" \
+			"libcrypt1:$debarch" "libegl1:$debarch" "libgbm1:$debarch" "libgles2:$debarch" \
+			"libjpeg62-turbo:$debarch" "libjudydebian1:$debarch" "libkmod2:$debarch" \
+			"libsctp1:$debarch" "libxxhash0:$debarch" "zlib1g:$debarch" "libglvnd0:$debarch" \
+			"libssl3:$debarch" "libdrm2:$debarch" "libexpat1:$debarch" "liblzma5:$debarch" \
+			"libmd0:$debarch" "libwayland-server0:$debarch" "libzstd1:$debarch" "libffi8:$debarch"
 	st_cflags="-I$debs/root/usr/include"
 	st_ldflags="-static -L$debs/root/usr/lib/powerpc64le-linux-gnu"
 fi
@@ -105,7 +116,15 @@ if [ "$ARCH" = powerpc ]; then
 	cp -a "$debs"/root/usr/lib/powerpc64le-linux-gnu/. "$ROOT/lib/powerpc64le-linux-gnu/" 2>/dev/null || true
 	cp -a "$debs"/root/lib64/. "$ROOT/lib64/" 2>/dev/null || true
 	[ -e "$ROOT/lib64/ld64.so.2" ] || ln -sf /lib/powerpc64le-linux-gnu/ld64.so.2 "$ROOT/lib64/ld64.so.2"
-	msg "stress-ng is not in the ppc64le image (its ppc64el dependency chain is large)"
+	mkdir -p "$ROOT/usr/bin"
+	cp "$debs/root/usr/bin/stress-ng" "$ROOT/usr/bin/stress-ng"
+	# Every library the image's dynamic binaries need must be in it.
+	missing=$(for f in "$ROOT/usr/bin/stress-ng" "$ROOT"/lib/powerpc64le-linux-gnu/*.so*; do
+		readelf -d "$f" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+	done | sort -u | while read -r so; do
+		[ -e "$ROOT/lib/powerpc64le-linux-gnu/$so" ] || [ -e "$ROOT/lib64/$so" ] || echo "$so"
+	done)
+	[ -z "$missing" ] || die "the ppc64le image lacks $(echo $missing) (needed by stress-ng or its libraries)"
 else
 	[ -x /bin/busybox ] || die "/bin/busybox not found: install busybox-static"
 	cp /bin/busybox "$ROOT/bin/busybox"
