@@ -92,6 +92,13 @@ step 2/4 "build $ARCH kernel and guest image from the $what"
 "$TOP/scripts/build-initramfs.sh"
 
 step 3/4 "boot and run mm selftests: $CATEGORIES"
+# KCSAN=1: the detector's own statistics after the tests, so that the
+# verdict shows that it ran (enabled, watchpoints set up) and how many
+# races it saw, reported or not (non-strict KCSAN reports a race only if
+# the value changed, and rate-limits repeated reports).
+kcsan_post=""
+[ "${KCSAN:-0}" = 1 ] &&
+	kcsan_post="sed 's/^/SPF-KCSAN: /' /sys/kernel/debug/kcsan || echo SPF-KCSAN: unreadable;"
 logs=()
 bootfail=()
 run_guest() { # name, categories, guest command before the tests, extra env
@@ -102,7 +109,7 @@ run_guest() { # name, categories, guest command before the tests, extra env
 	rm -f "$log"
 	# The guest command exits 0 once the tests ran: their verdict is in the
 	# results block, so any other boot status is a failure of the boot.
-	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "${pre}perf-check; echo SPF-PERF-CHECK: \$?; vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; echo SPF-RUN-TESTS-STATUS: \$?; vmstat-summary; echo SPF-TAINTED: \$(cat /proc/sys/kernel/tainted); exit 0" || rc=$?
+	env "$@" LOG="$log" "$TOP/scripts/boot.sh" "${pre}perf-check; echo SPF-PERF-CHECK: \$?; vmstat-summary; run-tests -T $CAT_TIMEOUT $cats; echo SPF-RUN-TESTS-STATUS: \$?; vmstat-summary; $kcsan_post echo SPF-TAINTED: \$(cat /proc/sys/kernel/tainted); exit 0" || rc=$?
 	[ "$rc" = 0 ] || bootfail+=("$name: boot.sh exited with status $rc (see $log)")
 }
 run_guest main "$CATEGORIES" "$main_pre"
@@ -159,6 +166,17 @@ for l in "${logs[@]}"; do
 		echo "kernel fail ${prefix}kernel: the guest did not report /proc/sys/kernel/tainted" >>"$res"
 	elif [ "$taint" != 0 ]; then
 		echo "kernel fail ${prefix}kernel: tainted ($taint) at the end of the run" >>"$res"
+	fi
+	if [ "${KCSAN:-0}" = 1 ]; then
+		kc=$(sed -n 's/^SPF-KCSAN: //p' "$log")
+		kc_on=$(printf '%s\n' "$kc" | sed -n 's/^enabled: //p')
+		kc_set=$(printf '%s\n' "$kc" | sed -n 's/^setup_watchpoints: //p')
+		case "$kc_set" in '' | *[!0-9]*) kc_set=0 ;; esac
+		if [ "$kc_on" != 1 ] || [ "$kc_set" = 0 ]; then
+			echo "kernel fail ${prefix}kernel: KCSAN=1, but the guest did not show KCSAN enabled with watchpoints set up" >>"$res"
+		else
+			msg "KCSAN ($name boot): $(printf '%s\n' "$kc" | grep -E '^(setup_watchpoints|data_races|report_races|races_unknown_origin):' | tr '\n' ' ')"
+		fi
 	fi
 	# Kernel complaints fail the run.  A kernel line may start anywhere in a
 	# console line (a test's output interleaves with it), so its timestamp
