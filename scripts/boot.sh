@@ -38,10 +38,17 @@ LOG=${LOG:-$OUT/console.log}
 
 if [ "$ARCH" = powerpc ]; then
 	command -v qemu-system-ppc64 >/dev/null || die "qemu-system-ppc64 not found: install qemu-system-ppc"
-	qemu=(qemu-system-ppc64 -M pseries -cpu power9)
 	console=hvc0
 	# tinyconfig leaves PPC_RADIX_MMU_DEFAULT off: ask for the MMU explicitly.
-	if [ "${MMU:-radix}" = hash ]; then APPEND="$APPEND disable_radix"; else APPEND="$APPEND disable_radix=no"; fi
+	# Under hash, QEMU's TCG offers 16M pages (THP and hugetlb) only when
+	# the machine allows them in the hash table.
+	case "${MMU:-radix}" in
+	hash) qemu=(qemu-system-ppc64 -M pseries,cap-hpt-max-page-size=16M -cpu power9)
+	      APPEND="$APPEND disable_radix" ;;
+	radix) qemu=(qemu-system-ppc64 -M pseries -cpu power9)
+	       APPEND="$APPEND disable_radix=no" ;;
+	*) die "MMU=$MMU: use radix or hash" ;;
+	esac
 	# Two NUMA nodes, for the migration tests.
 	half=$(( mem_mb / 2 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"
