@@ -43,12 +43,11 @@ if [ "$ARCH" = powerpc ]; then
 	# Under hash, QEMU's TCG offers 16M pages (THP and hugetlb) only when
 	# the machine allows them in the hash table.
 	case "${MMU:-radix}" in
-	hash) qemu=(qemu-system-ppc64 -M pseries,cap-hpt-max-page-size=16M -cpu power9)
-	      APPEND="$APPEND disable_radix" ;;
-	radix) qemu=(qemu-system-ppc64 -M pseries -cpu power9)
-	       APPEND="$APPEND disable_radix=no" ;;
+	hash) machine=pseries,cap-hpt-max-page-size=16M APPEND="$APPEND disable_radix" ;;
+	radix) machine=pseries APPEND="$APPEND disable_radix=no" ;;
 	*) die "MMU=$MMU: use radix or hash" ;;
 	esac
+	qemu=(qemu-system-ppc64 -M "$machine" -cpu power9)
 	# Two NUMA nodes, for the migration tests.
 	half=$(( mem_mb / 2 ))M
 	numa=(-object "memory-backend-ram,id=m0,size=$half" -object "memory-backend-ram,id=m1,size=$half"

@@ -125,14 +125,16 @@ build_one() { # name arch start overrides...
 	# Every target object is compiled again, so that its warnings are in
 	# this run's log and not only in the run that first built it (ccache
 	# replays a hit's warnings, so this costs little with it).
-	for t in $(targets_for "$arch" "$out/.config"); do
+	local targets
+	targets=$(targets_for "$arch" "$out/.config")
+	for t in $targets; do
 		case "$t" in
 		*/) [ -d "$out/$t" ] && find "$out/$t" -name '*.o' -delete ;;
 		*) rm -f "$out/$t" ;;
 		esac
 	done
-	# shellcheck disable=SC2046
-	make -C "$SRC" O="$out" "${kargs[@]}" CC="$cc" W=1 -j"$JOBS" $(targets_for "$arch" "$out/.config") >"$out/build.log" 2>&1 ||
+	# shellcheck disable=SC2086
+	make -C "$SRC" O="$out" "${kargs[@]}" CC="$cc" W=1 -j"$JOBS" $targets >"$out/build.log" 2>&1 ||
 		{ grep -E 'error' "$out/build.log" | head -10; echo "error: $name: build failed (full log: $out/build.log)"; return 1; }
 	normalize <"$out/build.log" >"$out/warnings.txt"
 }
